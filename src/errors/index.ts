@@ -1,0 +1,67 @@
+/**
+ * Typed errors. Domain code throws AppError subclasses carrying a stable `code`
+ * and an HTTP-ish `status`; http/error-handler.ts is the only place that
+ * serializes them. The catalogue below is the single list of codes (the README
+ * error table is checked against it by a test). Retired codes are never reused.
+ */
+export const ERROR_CODES = {
+  bad_request: { status: 400, message: 'Something went wrong while processing your request.' },
+  not_found: { status: 404, message: "The requested resource wasn't found." },
+  forbidden: { status: 403, message: 'Only superusers can perform this action.' },
+  unauthorized: { status: 401, message: 'The request requires valid record authorization token.' },
+  request_too_large: { status: 413, message: 'Request entity too large.' },
+  internal: { status: 500, message: 'Something went wrong while processing your request.' },
+  invalid_config: { status: 500, message: 'Invalid configuration.' },
+  invalid_collections: { status: 400, message: 'Invalid collection files.' },
+  migration_refused: { status: 409, message: 'The migration plan contains destructive steps.' },
+  migration_failed: { status: 500, message: 'The migration failed and was rolled back.' },
+  import_conflict: { status: 409, message: 'Refusing to overwrite existing files.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Per-field error detail, PocketBase style: `{ code, message }`. */
+export interface FieldError {
+  code: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message ?? ERROR_CODES[code].message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.data = data;
+  }
+}
+
+/** One problem in one collection file: rendered as `file: /pointer: message`. */
+export interface FileProblem {
+  file: string;
+  pointer: string;
+  message: string;
+}
+
+export function formatProblem(p: FileProblem): string {
+  return `${p.file}: ${p.pointer || '/'}: ${p.message}`;
+}
+
+/** Collection files that cannot be loaded; the CLI prints one line per problem and exits 2. */
+export class InvalidCollectionsError extends AppError {
+  readonly problems: FileProblem[];
+  constructor(problems: FileProblem[]) {
+    super('invalid_collections', problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+  }
+}
+
+export class ConfigError extends AppError {
+  constructor(message: string) {
+    super('invalid_config', message);
+  }
+}

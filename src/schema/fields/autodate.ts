@@ -1,0 +1,14 @@
+import { boolOption, type FieldType } from './field-type.js';
+
+export const autodate: FieldType = {
+  type: 'autodate',
+  options: { onCreate: boolOption(), onUpdate: boolOption() },
+  noRequired: true,
+  storage: () => ({ kind: 'column', column: 'date' }),
+  zero: () => '',
+  check(field) {
+    return field['onCreate'] || field['onUpdate']
+      ? []
+      : [{ path: '/onCreate', message: 'onCreate or onUpdate must be true' }];
+  },
+};

@@ -1,0 +1,10 @@
+import { domainsOption, type FieldType } from './field-type.js';
+import { domainProblems } from './domain-check.js';
+
+export const url: FieldType = {
+  type: 'url',
+  options: { exceptDomains: domainsOption, onlyDomains: domainsOption },
+  storage: () => ({ kind: 'column', column: 'text' }),
+  zero: () => '',
+  check: domainProblems,
+};

@@ -1,0 +1,11 @@
+export type { Collection, CollectionType, Field, RuleKey, Schema } from './types.js';
+export { RULE_KEYS } from './types.js';
+export { buildSchema, findCollection, loadCollections, type SourceFile } from './loader.js';
+export { FIELD_TYPES, fieldType, isMultiple, type ColumnKind, type Storage } from './fields/index.js';
+export { collectionIdFor, fieldIdFor, crc32 } from './ids.js';
+export { parseIndex, tokenizeSql, type IndexDef, type IndexColumn, type SqlToken } from './index-sql.js';
+export { formatDate, parseDate } from './dates.js';
+export { editorSchema } from './file-format.js';
+export { canonicalJson, sha256 } from './checksum.js';
+export { trimViewQuery } from './view-query.js';
+export { normalizeCollection } from './normalize.js';
