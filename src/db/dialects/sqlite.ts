@@ -1,0 +1,136 @@
+import type { ColumnKind } from '../../schema/index.js';
+import type { Executor } from '../executor.js';
+import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
+import { q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+
+const TYPES: Record<ColumnKind, string> = { text: 'text', number: 'numeric', bool: 'boolean', json: 'json', date: 'text', ref: 'text' };
+
+function literal(kind: ColumnKind, zero: unknown): string {
+  if (zero === null) return 'NULL';
+  if (kind === 'bool') return zero ? 'TRUE' : 'FALSE';
+  if (kind === 'number') return String(zero);
+  if (kind === 'json') return stringLiteral(JSON.stringify(zero));
+  return stringLiteral(String(zero));
+}
+
+function columnDef(col: ColumnSpec): string {
+  const parts = [q(col.name), TYPES[col.kind].toUpperCase()];
+  if (col.primaryKey) parts.push('PRIMARY KEY');
+  if (!col.nullable) parts.push('NOT NULL');
+  if (!col.primaryKey) parts.push('DEFAULT', literal(col.kind, col.zero));
+  if (col.ref) parts.push(`REFERENCES ${q(col.ref.table)} (${q('id')}) ON DELETE ${col.ref.onDelete} ON UPDATE CASCADE`);
+  return parts.join(' ');
+}
+
+const DATE_FORMAT = "'%Y-%m-%d %H:%M:%fZ'";
+
+function convert(expr: string, from: ColumnKind, to: ColumnSpec): string {
+  const zero = literal(to.kind, to.zero);
+  switch (to.kind) {
+    case 'text':
+    case 'date':
+      if (from === 'bool') return `CASE WHEN ${expr} THEN 'true' ELSE 'false' END`;
+      if (from === 'json') return `COALESCE(CASE json_type(${expr}) WHEN 'array' THEN json_extract(${expr}, '$[0]') ELSE ${expr} END, '')`;
+      if (to.kind === 'date' && from !== 'date') return `COALESCE(strftime(${DATE_FORMAT}, NULLIF(${expr}, '')), '')`;
+      return `COALESCE(CAST(${expr} AS TEXT), '')`;
+    case 'number':
+      return from === 'bool' ? `CAST(${expr} AS INTEGER)` : `COALESCE(CAST(NULLIF(trim(${expr}), '') AS REAL), 0)`;
+    case 'bool':
+      return from === 'number' ? `(${expr} <> 0)` : `(lower(${expr}) IN ('true', '1', 'yes', 'on'))`;
+    case 'json':
+      if (Array.isArray(to.zero)) return `CASE WHEN COALESCE(${expr}, '') = '' THEN ${zero} ELSE json_array(${expr}) END`;
+      return `CASE WHEN json_valid(${expr}) THEN ${expr} ELSE json_quote(${expr}) END`;
+    case 'ref':
+      return `(SELECT ${q('id')} FROM ${q(to.ref!.table)} WHERE ${q('id')} = ${expr})`;
+  }
+}
+
+async function introspect(exec: Executor): Promise<LiveModel> {
+  const objects = await exec.all("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+  const model: LiveModel = { tables: new Map(), indexes: new Map(), views: new Set(), triggers: new Set() };
+  for (const o of objects) {
+    const name = String(o['name']);
+    if (o['type'] === 'view') model.views.add(name);
+    else if (o['type'] === 'trigger') model.triggers.add(name);
+    else if (o['type'] === 'index') model.indexes.set(name, String(o['tbl_name']));
+    else if (o['type'] === 'table') model.tables.set(name, await introspectTable(exec, name));
+  }
+  return model;
+}
+
+async function introspectTable(exec: Executor, name: string): Promise<LiveTable> {
+  const columns = await exec.all(`PRAGMA table_info(${q(name)})`);
+  const fks = await exec.all(`PRAGMA foreign_key_list(${q(name)})`);
+  return {
+    name,
+    columns: columns.map((c) => {
+      const fk = fks.find((f) => f['from'] === c['name']);
+      return {
+        name: String(c['name']),
+        type: String(c['type']).toLowerCase(),
+        notNull: Boolean(c['notnull']) || Boolean(c['pk']),
+        ...(fk ? { ref: { table: String(fk['table']), onDelete: String(fk['on_delete']).toUpperCase() as OnDelete } } : {}),
+      };
+    }),
+  };
+}
+
+function createJunction(j: JunctionSpec): string[] {
+  const onDelete = 'CASCADE';
+  return [
+    `CREATE TABLE ${q(j.name)} (${q('owner_id')} TEXT NOT NULL REFERENCES ${q(j.owner)} (${q('id')}) ON DELETE CASCADE ON UPDATE CASCADE, ` +
+      `${q('target_id')} TEXT NOT NULL REFERENCES ${q(j.target)} (${q('id')}) ON DELETE ${onDelete} ON UPDATE CASCADE, ` +
+      `${q('position')} INTEGER NOT NULL, PRIMARY KEY (${q('owner_id')}, ${q('target_id')}))`,
+    `CREATE INDEX ${q(`${j.name}_target`)} ON ${q(j.name)} (${q('target_id')})`,
+  ];
+}
+
+/**
+ * On deleting a target record: cascade deletes the owners; a required relation
+ * refuses when it would leave an owner with no ids (PocketBase's semantics).
+ */
+function createTrigger({ name, junction: j }: TriggerSpec): string[] {
+  const owners = `SELECT ${q('owner_id')} FROM ${q(j.name)} WHERE ${q('target_id')} = OLD.${q('id')}`;
+  const body = j.cascadeDelete
+    ? `DELETE FROM ${q(j.owner)} WHERE ${q('id')} IN (${owners});`
+    : `SELECT RAISE(ABORT, 'galley_required_relation') WHERE EXISTS (SELECT 1 FROM ${q(j.name)} r WHERE r.${q('target_id')} = OLD.${q('id')} ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${q(j.name)} o WHERE o.${q('owner_id')} = r.${q('owner_id')} AND o.${q('target_id')} <> OLD.${q('id')}));`;
+  return [`CREATE TRIGGER ${q(name)} BEFORE DELETE ON ${q(j.target)} FOR EACH ROW BEGIN ${body} END`];
+}
+
+/** SQLite cannot alter a column in place: the documented 12-step rebuild (foreign keys are off during migrations). */
+function changeColumns(table: TableSpec, live: LiveTable, sources: Map<string, string>, _changes: ColumnChange[]): string[] {
+  const tmp = `_galley_new_${table.name}`;
+  const create = sqliteDialect.createTable({ ...table, name: tmp })[0]!;
+  const cols = table.columns.filter((c) => sources.has(c.name));
+  void live;
+  return [
+    create,
+    `INSERT INTO ${q(tmp)} (${cols.map((c) => q(c.name)).join(', ')}) SELECT ${cols.map((c) => sources.get(c.name)).join(', ')} FROM ${q(table.name)}`,
+    `DROP TABLE ${q(table.name)}`,
+    `ALTER TABLE ${q(tmp)} RENAME TO ${q(table.name)}`,
+  ];
+}
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  quote: q,
+  sqlType: (kind) => TYPES[kind],
+  literal,
+  introspect,
+  // BEGIN IMMEDIATE (issued by the runner) already holds SQLite's single write lock.
+  lock: async () => {},
+  createTable: (t) => [`CREATE TABLE ${q(t.name)} (${t.columns.map(columnDef).join(', ')})`],
+  deferredForeignKeys: () => [],
+  addColumn: (table, col) => [`ALTER TABLE ${q(table)} ADD COLUMN ${columnDef(col)}`],
+  createJunction,
+  createTrigger,
+  dropTrigger: (name) => [`DROP TRIGGER IF EXISTS ${q(name)}`],
+  createIndex: (def, table) =>
+    `CREATE ${def.unique ? 'UNIQUE ' : ''}INDEX ${q(def.name)} ON ${q(table)} (${def.columns
+      .map((c) => `${q(c.name)}${c.collate ? ` COLLATE ${c.collate}` : ''}${c.order ? ` ${c.order}` : ''}`)
+      .join(', ')})${def.where ? ` WHERE ${renderWhere(def.where)}` : ''}`,
+  createView: (name, query) => [`CREATE VIEW ${q(name)} AS ${query}`],
+  convert,
+  changeColumns,
+};

@@ -1,0 +1,81 @@
+import { AppError } from '../errors/index.js';
+import type { Schema } from '../schema/index.js';
+import type { Database } from './connect.js';
+import { dialectFor } from './dialects/index.js';
+import type { Executor } from './executor.js';
+import { createHistoryTableSql, lastSnapshot, recordMigration } from './history.js';
+import { planMigration } from './plan.js';
+import { destructiveSteps, type Plan, type PlanStep } from './plan-types.js';
+import { inMigrationTransaction } from './transaction.js';
+
+export interface MigrateOptions {
+  /** false: plan only, change nothing. */
+  apply: boolean;
+  allowDestructive: boolean;
+  /** Test seam: called before each step runs (throw to simulate a failure halfway). */
+  beforeStep?: (step: PlanStep, index: number) => void | Promise<void>;
+}
+
+export interface MigrateResult {
+  plan: Plan;
+  /** True when this call changed the database (steps ran or a new snapshot was recorded). */
+  applied: boolean;
+}
+
+/** A plan with destructive steps that was not allowed to run; carries the plan for the message. */
+export class MigrationRefusedError extends AppError {
+  readonly plan: Plan;
+  constructor(plan: Plan) {
+    const lines = destructiveSteps(plan).map((s) => `  - ${s.summary}${s.loss ? `: would lose ${s.loss}` : ''}`);
+    super('migration_refused', `The migration plan has destructive steps:\n${lines.join('\n')}\nReview them with \`galley migrate --plan\`, then run \`galley migrate --allow-destructive\` to apply them.`);
+    this.plan = plan;
+  }
+}
+
+export class MigrationFailedError extends AppError {
+  constructor(step: PlanStep, cause: unknown) {
+    super('migration_failed', `Migration step "${step.summary}" failed: ${(cause as Error).message}. Nothing was changed.`, {}, { cause });
+  }
+}
+
+/**
+ * Plans and (optionally) applies the migration from the live database to `schema`,
+ * in one transaction under the engine's migration lock; a concurrent migrator waits,
+ * then plans again and finds nothing to do.
+ */
+export async function migrate(db: Database, schema: Schema, options: MigrateOptions): Promise<MigrateResult> {
+  const dialect = dialectFor(db.dialect);
+  return inMigrationTransaction(db, async (exec) => {
+    await exec.run(createHistoryTableSql(db.dialect));
+    await dialect.lock(exec);
+    const last = await lastSnapshot(exec);
+    const plan = await planMigration(exec, dialect, schema, last?.collections ?? null);
+    if (!options.apply) throw new PlanOnly(plan);
+    if (destructiveSteps(plan).length > 0 && !options.allowDestructive) throw new MigrationRefusedError(plan);
+    await runSteps(exec, plan, options);
+    const changed = plan.steps.length > 0 || last?.checksum !== schema.checksum;
+    if (changed) await recordMigration(exec, plan, schema.collections);
+    return { plan, applied: changed };
+  }).catch((err: unknown) => {
+    if (err instanceof PlanOnly) return { plan: err.plan, applied: false };
+    throw err;
+  });
+}
+
+/** Unwinds the transaction after planning only, so even the history table is not left behind. */
+class PlanOnly extends Error {
+  constructor(readonly plan: Plan) {
+    super('plan only');
+  }
+}
+
+async function runSteps(exec: Executor, plan: Plan, options: MigrateOptions): Promise<void> {
+  for (const [i, step] of plan.steps.entries()) {
+    try {
+      await options.beforeStep?.(step, i);
+      for (const sql of step.sql) await exec.run(sql);
+    } catch (err) {
+      throw new MigrationFailedError(step, err);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { q, triggerName, type TriggerSpec } from './dialects/index.js';
+import type { IndexSpec, TableSpec } from './model.js';
+import { countRows, liveTable, previousTable, type PlanContext } from './plan-context.js';
+import { renderViewQuery } from './view-sql.js';
+
+/** Creates wanted indexes that are missing or changed, and drops the ones removed from the files. */
+export async function planIndexes(ctx: PlanContext): Promise<void> {
+  const wanted = new Map(ctx.desired.tables.flatMap((t) => t.indexes.map((i) => [i.def.name, { table: t, index: i }] as const)));
+  const previousSource = new Map((ctx.previous?.tables ?? []).flatMap((t) => t.indexes.map((i) => [i.def.name, i.source] as const)));
+  for (const [name, table] of ctx.live.indexes) {
+    if (!previousSource.has(name)) continue; // not Galley's (autoindexes, primary keys, junction indexes, hand-made)
+    const want = wanted.get(name);
+    if (want && want.index.source === previousSource.get(name) && !ctx.rebuilt.has(table) && want.table.name === table) continue;
+    if (!ctx.rebuilt.has(table) || !want) ctx.steps.push({ kind: 'drop_index', risk: 'safe', target: name, summary: `drop index ${name}`, sql: [`DROP INDEX IF EXISTS ${q(name)}`] });
+    ctx.live.indexes.delete(name);
+  }
+  for (const { table, index } of wanted.values()) {
+    if (ctx.live.indexes.has(index.def.name) && !ctx.rebuilt.has(table.name)) continue;
+    await createIndex(ctx, table, index);
+  }
+}
+
+async function createIndex(ctx: PlanContext, table: TableSpec, index: IndexSpec): Promise<void> {
+  const duplicates = index.def.unique && liveTable(ctx, table.name) ? await findDuplicates(ctx, table, index) : null;
+  ctx.steps.push({
+    kind: 'create_index',
+    risk: duplicates ? 'destructive' : 'safe',
+    target: index.def.name,
+    summary: `create ${index.def.unique ? 'unique ' : ''}index ${index.def.name} on ${table.name} (${index.def.columns.map((c) => c.name).join(', ')})`,
+    sql: [ctx.dialect.createIndex(index.def, table.name)],
+    ...(duplicates ? { loss: `nothing until the duplicates are resolved: ${duplicates}` } : {}),
+  });
+}
+
+/** Names up to five duplicate values a new unique index would reject. */
+async function findDuplicates(ctx: PlanContext, table: TableSpec, index: IndexSpec): Promise<string | null> {
+  const cols = index.def.columns.map((c) => (c.collate === 'NOCASE' ? `lower(${q(c.name)})` : q(c.name)));
+  const where = index.def.where ? ` WHERE ${ctx.dialect.createIndex(index.def, table.name).split(' WHERE ')[1]}` : '';
+  const rows = await ctx.exec.all(
+    `SELECT ${cols.map((c, i) => `${c} AS v${i}`).join(', ')}, COUNT(*) AS n FROM ${q(table.name)}${where} GROUP BY ${cols.join(', ')} HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC LIMIT 5`,
+  );
+  if (rows.length === 0) return null;
+  return rows.map((r) => `(${cols.map((_, i) => JSON.stringify(r[`v${i}`])).join(', ')}) ×${String(r['n'])}`).join(', ');
+}
+
+/** Keeps one trigger per multiple relation that cascades or is required. */
+export function planTriggers(ctx: PlanContext): void {
+  const wanted = new Map<string, TriggerSpec>();
+  for (const junction of ctx.desired.tables.flatMap((t) => t.junctions)) {
+    if (!junction.cascadeDelete && !junction.required) continue;
+    const name = `${triggerName(junction)}_${junction.cascadeDelete ? 'c' : 'r'}`.slice(0, 63);
+    wanted.set(name, { name, junction });
+  }
+  for (const name of ctx.live.triggers) {
+    if (!name.startsWith('_galley_trg_') || wanted.has(name)) continue;
+    const table = (ctx.previous?.tables ?? []).flatMap((t) => t.junctions).find((j) => name.startsWith(triggerName(j)))?.target ?? '';
+    ctx.steps.push({ kind: 'drop_trigger', risk: 'safe', target: name, summary: `drop trigger ${name}`, sql: ctx.dialect.dropTrigger(name, table) });
+  }
+  for (const trigger of wanted.values()) {
+    const lost = ctx.rebuilt.has(trigger.junction.target);
+    if (ctx.live.triggers.has(trigger.name) && !lost) continue;
+    if (ctx.live.triggers.has(trigger.name)) ctx.steps.push({ kind: 'drop_trigger', risk: 'safe', target: trigger.name, summary: `drop trigger ${trigger.name}`, sql: ctx.dialect.dropTrigger(trigger.name, trigger.junction.target).slice(1) });
+    const mode = trigger.junction.cascadeDelete ? 'delete records that reference it' : 'refuse when a required relation would be left empty';
+    ctx.steps.push({ kind: 'create_trigger', risk: 'safe', target: trigger.name, summary: `on deleting a ${trigger.junction.target} record, ${mode} (${trigger.junction.owner}.${trigger.junction.fieldName})`, sql: ctx.dialect.createTrigger(trigger) });
+  }
+}
+
+/** Drops tables of collections removed from the files (only ones Galley created). */
+export async function planTableDrops(ctx: PlanContext): Promise<void> {
+  const wanted = new Set(ctx.desired.tables.map((t) => t.collectionId));
+  for (const table of ctx.previous?.tables ?? []) {
+    if (wanted.has(table.collectionId) || !ctx.live.tables.has(table.name)) continue;
+    const rows = await countRows(ctx, `SELECT COUNT(*) AS n FROM ${q(table.name)}`);
+    const sql = [...table.junctions.filter((j) => ctx.live.tables.has(j.name)).map((j) => `DROP TABLE ${q(j.name)}`), `DROP TABLE ${q(table.name)}${ctx.dialect.name === 'postgres' ? ' CASCADE' : ''}`];
+    ctx.steps.push({ kind: 'drop_table', risk: rows > 0 ? 'destructive' : 'rewrite', target: table.name, summary: `drop table ${table.name}`, sql, ...(rows > 0 ? { loss: `${rows} row${rows === 1 ? '' : 's'} of ${table.name}` } : {}) });
+  }
+}
+
+export function planForeignKeys(ctx: PlanContext, created: TableSpec[]): void {
+  for (const table of created) {
+    const sql = ctx.dialect.deferredForeignKeys(table);
+    if (sql.length) ctx.steps.push({ kind: 'add_foreign_keys', risk: 'safe', target: table.name, summary: `add foreign keys of ${table.name}`, sql });
+  }
+}
+
+/**
+ * Views depend on tables, so they are dropped before and created after any
+ * table change; otherwise only missing or changed views are touched.
+ */
+export function planViews(ctx: PlanContext, tableStepsBefore: number): { drops: ReturnType<typeof viewStep>[]; creates: ReturnType<typeof viewStep>[] } {
+  const touchedTables = ctx.steps.length > tableStepsBefore;
+  const previousQuery = new Map((ctx.previous?.views ?? []).map((v) => [v.collectionId, v]));
+  const galleyViews = new Set([...(ctx.previous?.views ?? []), ...ctx.desired.views].map((v) => v.name));
+  const drops: ReturnType<typeof viewStep>[] = [];
+  const creates: ReturnType<typeof viewStep>[] = [];
+  const wanted = new Set(ctx.desired.views.map((v) => v.name));
+  for (const name of ctx.live.views) {
+    if (!galleyViews.has(name)) continue;
+    const want = ctx.desired.views.find((v) => v.name === name);
+    const unchanged = want && previousQuery.get(want.collectionId)?.query === want.query && previousQuery.get(want.collectionId)?.name === name;
+    if (wanted.has(name) && unchanged && !touchedTables) continue;
+    drops.push(viewStep('drop_view', name, `drop view ${name}`, [`DROP VIEW IF EXISTS ${q(name)}`]));
+    ctx.live.views.delete(name);
+  }
+  for (const view of ctx.desired.views) {
+    if (ctx.live.views.has(view.name)) continue;
+    creates.push(viewStep('create_view', view.name, `create view ${view.name}`, ctx.dialect.createView(view.name, renderViewQuery(view.query, ctx.dialect.name, ctx.desired))));
+  }
+  void previousTable;
+  return { drops, creates };
+}
+
+function viewStep(kind: 'create_view' | 'drop_view', target: string, summary: string, sql: string[]) {
+  return { kind, risk: 'safe' as const, target, summary, sql };
+}
