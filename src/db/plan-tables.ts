@@ -46,7 +46,7 @@ async function planColumns(ctx: PlanContext, table: TableSpec, live: LiveTable, 
   for (const column of table.columns) {
     const liveName = resolveLiveName(ctx, table, live, prev, column);
     if (liveName === null) {
-      await addColumn(ctx, table, prev, column, plan);
+      await addColumn(ctx, table, prev, column);
       continue;
     }
     claimed.add(liveName);
@@ -75,7 +75,7 @@ function resolveLiveName(ctx: PlanContext, table: TableSpec, live: LiveTable, pr
   return column.name;
 }
 
-async function addColumn(ctx: PlanContext, table: TableSpec, prev: TableSpec | undefined, column: ColumnSpec, plan: ColumnPlan): Promise<void> {
+async function addColumn(ctx: PlanContext, table: TableSpec, prev: TableSpec | undefined, column: ColumnSpec): Promise<void> {
   ctx.steps.push({
     kind: 'add_column',
     risk: 'safe',

@@ -110,10 +110,9 @@ function convertLegacyCollection(item: Json, ctx: Context): Json {
   const name = String(item['name']);
   const type = typeof item['type'] === 'string' ? item['type'] : 'base';
   const options = isObject(item['options']) ? item['options'] : {};
-  const schema = (item['schema'] as unknown[]).filter(isObject);
   const indexes = stringList(item['indexes']) ?? [];
-  const fields = schema.map((field) => convertLegacyField(field, name, ctx));
-  indexes.push(...uniqueFieldIndexes(schema, name, indexes, ctx));
+  const fields = (item['schema'] as unknown[]).filter(isObject).map((field) => convertLegacyField(field, name, ctx));
+  indexes.push(...uniqueFieldIndexes(item, name, indexes, ctx));
 
   const result: Json = {};
   if (typeof item['id'] === 'string' && item['id'] !== '') result['id'] = item['id'];
@@ -142,7 +141,7 @@ function legacyRules(item: Json): Json {
 
 function noteRenamedRules(item: Json, options: Json, result: Json, ctx: Context): void {
   const before: Json = { ...item, manageRule: options['manageRule'] };
-  const renamed = [...RULE_KEYS, 'manageRule'].filter((key) => typeof before[key] === 'string' && key in result && before[key] !== result[key]);
+  const renamed = [...RULE_KEYS, 'manageRule'].filter((key) => key in result && typeof before[key] === 'string' && /@request\.data\b/.test(before[key]));
   if (renamed.length > 0) ctx.notes.push(`${String(result['name'])}: "@request.data" became "@request.body" in ${renamed.join(', ')}`);
 }
 
@@ -324,10 +323,24 @@ function convertLegacyField(raw: Json, collection: string, ctx: Context): Json {
   return sortKeys(field);
 }
 
-/** A pre-0.23 `unique` flag becomes a single-column UNIQUE index, unless one is already declared. */
-function uniqueFieldIndexes(schema: Json[], collection: string, existing: string[], ctx: Context): string[] {
+/**
+ * A `unique` flag becomes a single-column UNIQUE index, unless one is already
+ * declared. Only exports from before v0.16 (no `indexes` key) need this: v0.16
+ * turned every flag into an index and left the flag as a no-op, so in a newer
+ * export a stale `true` is a constraint PocketBase never enforced, and adding
+ * it could fail on existing duplicate data.
+ */
+function uniqueFieldIndexes(item: Json, collection: string, existing: string[], ctx: Context): string[] {
+  const flagged = (item['schema'] as unknown[]).filter(isObject).filter((f) => f['unique'] === true);
+  if (Array.isArray(item['indexes'])) {
+    for (const field of flagged) {
+      if (existing.some((sql) => isSingleColumnUnique(sql, String(field['name'])))) continue;
+      ctx.notes.push(`${collection}: "unique" on field "${String(field['name'])}" ignored: since v0.16 PocketBase enforces only \`indexes\` and had no unique index for it; add one if you want it`);
+    }
+    return [];
+  }
   const added: string[] = [];
-  for (const field of schema.filter((f) => f['unique'] === true)) {
+  for (const field of flagged) {
     const column = String(field['name']);
     if ([...existing, ...added].some((sql) => isSingleColumnUnique(sql, column))) continue;
     const name = freeIndexName(ctx, [`idx_unique_${column}`, `idx_unique_${collection}_${column}`]);

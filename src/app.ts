@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import type { Config } from './config/index.js';
+import { connectDatabase, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
+import { createHttpApp } from './http/index.js';
+import type { Logger } from './log/index.js';
+import { loadCollections, type Schema } from './schema/index.js';
+
+/** The composition root: everything a command needs, passed explicitly (no module singletons). */
+export interface App {
+  config: Readonly<Config>;
+  log: Logger;
+  db: Database;
+  schema: Schema;
+}
+
+export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+  const schema = await loadCollections(config.collectionsDir);
+  for (const warning of schema.warnings) log.warn(warning);
+  const db = connectDatabase(config.databaseUrl);
+  return { config, log, db, schema };
+}
+
+/** Applies safe and rewrite steps (what `serve` may do on its own) and logs the plan. */
+export async function migrateForServe(app: App): Promise<MigrateResult> {
+  const result = await migrate(app.db, app.schema, { apply: true, allowDestructive: false });
+  for (const drift of result.plan.drift) app.log.warn({ drift }, `drift: ${drift}`);
+  if (result.plan.steps.length > 0) {
+    app.log.info({ steps: result.plan.steps.map(({ kind, risk, summary }) => ({ kind, risk, summary })) }, `migrated: ${result.plan.steps.length} step(s)`);
+    app.log.debug(formatPlan(result.plan));
+  } else {
+    app.log.info('database is up to date');
+  }
+  return result;
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Stops accepting connections, lets in-flight requests finish (up to the timeout), closes the pool. */
+  close(): Promise<void>;
+}
+
+export async function startServer(app: App): Promise<RunningServer> {
+  const http = createHttpApp({ log: app.log });
+  const server = await new Promise<Server>((resolveListen, reject) => {
+    const s = http.listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : app.config.http.port;
+  const url = `http://${app.config.http.host.includes(':') ? `[${app.config.http.host}]` : app.config.http.host}:${port}`;
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= shutdown(app, server));
+  return { server, url, close };
+}
+
+async function shutdown(app: App, server: Server): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownTimeoutMs);
+  await closed;
+  clearTimeout(timer);
+  await app.db.close();
+}

@@ -1,0 +1,46 @@
+import { Command, CommanderError, Option } from 'commander';
+import { describeError, EXIT_USAGE, exitCodeFor } from './exit.js';
+import { importCommand } from './import-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { serveCommand } from './serve-command.js';
+
+/** Builds the `galley` command line; each action resolves to the process exit code. */
+export function buildCli(setExit: (code: number) => void): Command {
+  const program = new Command('galley')
+    .description('Collections as code, a PocketBase-compatible API, SQLite and PostgreSQL.')
+    .exitOverride()
+    .showHelpAfterError();
+  const common = (cmd: Command) =>
+    cmd
+      .option('--collections <dir>', 'collection files folder (env GALLEY_COLLECTIONS)', undefined)
+      .option('--data <dir>', 'data folder: SQLite file, uploads (env GALLEY_DATA)', undefined)
+      .option('--db <url>', 'database URL: sqlite:<path> or postgres://… (env DATABASE_URL)', undefined);
+  const run = (fn: () => Promise<number>) => fn().then(setExit);
+
+  common(program.command('serve').description('migrate (safe steps only), then serve'))
+    .option('--http <host:port>', 'listen address (env GALLEY_HTTP; default 127.0.0.1:8090)')
+    .option('--dev', 'watch the collections folder and re-plan on change')
+    .action((opts) => run(() => serveCommand(opts)));
+  common(program.command('migrate').description('apply the migration plan (or print it with --plan)'))
+    .option('--plan', 'print the plan without changing anything')
+    .addOption(new Option('--allow-destructive', 'also apply steps that lose data'))
+    .action((opts) => run(() => migrateCommand(opts, process.stdout)));
+  common(program.command('import-pocketbase').description('split a PocketBase "Export collections" file into collection files'))
+    .argument('<file>', 'the exported JSON file')
+    .option('--force', 'overwrite existing collection files')
+    .action((file: string, opts) => run(() => importCommand(file, opts, process.stdout)));
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildCli((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    process.stderr.write(`${describeError(err)}\n`);
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,52 @@
+import { watch } from 'chokidar';
+import { createApp, migrateForServe, startServer, type App } from '../app.js';
+import { loadConfig, type ConfigFlags } from '../config/index.js';
+import { createLogger } from '../log/index.js';
+import { loadCollections } from '../schema/index.js';
+import { describeError } from './exit.js';
+
+/** `galley serve [--http HOST:PORT] [--dev]`: migrate (safe steps only), then serve until SIGTERM/SIGINT. */
+export async function serveCommand(flags: ConfigFlags): Promise<number> {
+  const config = loadConfig(flags);
+  const log = createLogger(config);
+  const app = await createApp(config, log);
+  try {
+    await migrateForServe(app);
+  } catch (err) {
+    await app.db.close();
+    throw err;
+  }
+  const running = await startServer(app);
+  log.info({ url: running.url, database: app.db.safeUrl, collections: app.schema.collections.length }, `Galley listening on ${running.url} (API ${running.url}/api, admin ${running.url}/_/)`);
+  const stopWatching = config.dev ? watchCollections(app) : async () => {};
+  return new Promise<number>((done) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down: finishing in-flight requests');
+      void stopWatching()
+        .then(() => running.close())
+        .then(() => {
+          log.info('stopped');
+          done(0);
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/** `--dev`: re-load the collection files on change and re-plan; destructive plans are refused with the same message as at start. */
+function watchCollections(app: App): () => Promise<void> {
+  const watcher = watch(app.config.collectionsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150 } });
+  let queue = Promise.resolve();
+  watcher.on('all', () => {
+    queue = queue.then(async () => {
+      try {
+        app.schema = await loadCollections(app.config.collectionsDir);
+        await migrateForServe(app);
+      } catch (err) {
+        app.log.error(`collections not applied: ${describeError(err)}`);
+      }
+    });
+  });
+  return () => watcher.close();
+}
