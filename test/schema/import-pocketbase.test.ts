@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { buildSchema, fieldIdFor, type Collection, type Schema } from '../../src/schema/index.js';
@@ -13,8 +13,9 @@ import {
 type Json = Record<string, unknown>;
 
 /** Real PocketBase exports (see SOURCES.md there); shared between the engineers, not copied into the repo. */
-const CORPUS = '/work/shared/corpus/pocketbase-schemas';
-const corpusFiles = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort() : [];
+/** Real PocketBase exports (copied from shared/corpus with their SOURCES.md). */
+const CORPUS = new URL('../fixtures/pocketbase-schemas/', import.meta.url).pathname;
+const corpusFiles = readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort();
 
 /** Writes the converted collections as Galley would read them from `collections/`. */
 function load(collections: Json[]): Schema {
