@@ -1,0 +1,324 @@
+/**
+ * Migration and start-up benchmark: `npm run bench:migrate` (needs `npm run build` first).
+ *
+ * Per engine (SQLite always; PostgreSQL when GALLEY_TEST_PG or BENCH_PG holds a URL) it generates
+ * a 200-collection schema and measures:
+ *   (a) plan + apply on an empty database, in process;
+ *   (b) a no-op start of `node dist/main.js serve` with those collections: spawn → listening log
+ *       line and spawn → first 200 from /api/health (median of BENCH_RUNS, default 5);
+ *   (c) idle RSS after boot (VmRSS from /proc/<pid>/status once /api/health answers).
+ * Baseline in the same run: a bare Express hello-world started with `node -e`.
+ * Prints a table, then one JSON object.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { connectDatabase, migrate, type DialectName } from '../../src/db/index.js';
+import { loadCollections } from '../../src/schema/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'dist/main.js');
+const COLLECTIONS = Number(process.env['BENCH_COLLECTIONS'] ?? 200);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const PG_URL = process.env['BENCH_PG'] || process.env['GALLEY_TEST_PG'] || '';
+
+interface StartSample {
+  listenMs: number;
+  healthMs: number;
+  rssMb: number;
+}
+
+interface EngineResult {
+  engine: DialectName;
+  collections: number;
+  tables: number;
+  steps: number;
+  loadMs: number;
+  planMs: number;
+  planApplyMs: number;
+  startListenMedianMs: number;
+  startHealthMedianMs: number;
+  idleRssMedianMb: number;
+  samples: StartSample[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema generation
+
+const name = (i: number) => `c${String(i).padStart(3, '0')}`;
+
+/** A deterministic mix: every field type Galley stores, single and multiple relations to earlier collections, indexes. */
+function collectionFor(i: number): Record<string, unknown> {
+  const auth = i % 20 === 5;
+  const fields: Record<string, unknown>[] = [
+    { name: 'title', type: 'text', required: true, max: 200, presentable: true },
+    { name: 'slug', type: 'text', pattern: '^[a-z0-9-]+$' },
+    { name: 'body', type: 'editor' },
+    { name: 'contact', type: 'email' },
+    { name: 'website', type: 'url' },
+    { name: 'score', type: 'number', min: 0 },
+    { name: 'active', type: 'bool' },
+    { name: 'startsAt', type: 'date' },
+    { name: 'status', type: 'select', values: ['draft', 'live', 'archived'], maxSelect: 1 },
+    { name: 'labels', type: 'select', values: ['a', 'b', 'c', 'd'], maxSelect: 3 },
+    { name: 'meta', type: 'json', maxSize: 65536 },
+    { name: 'created', type: 'autodate', onCreate: true },
+    { name: 'updated', type: 'autodate', onCreate: true, onUpdate: true },
+  ];
+  if (auth) fields.unshift({ name: 'password', type: 'password', min: 8 });
+  const indexes = [`CREATE INDEX \`idx_${name(i)}_status\` ON \`${name(i)}\` (\`status\`, \`created\`)`];
+  if (i % 3 === 0) indexes.push(`CREATE UNIQUE INDEX \`idx_${name(i)}_slug\` ON \`${name(i)}\` (\`slug\`) WHERE \`slug\` != ''`);
+  if (i > 0) {
+    const parent = name(Math.floor(i / 2));
+    fields.push({ name: 'parent', type: 'relation', collection: parent, maxSelect: 1, cascadeDelete: i % 4 === 0, required: i % 4 === 1 });
+    indexes.push(`CREATE INDEX \`idx_${name(i)}_parent\` ON \`${name(i)}\` (\`parent\`)`);
+  }
+  if (i > 1 && i % 2 === 0) {
+    // Multiple relations: junction tables; every 6th is required (trigger), every 10th cascades (trigger).
+    fields.push({ name: 'links', type: 'relation', collection: name(i - 1), maxSelect: 20, required: i % 6 === 0, cascadeDelete: i % 10 === 0 });
+  }
+  return {
+    name: name(i),
+    ...(auth ? { type: 'auth' } : {}),
+    listRule: '',
+    viewRule: '',
+    createRule: '@request.auth.id != ""',
+    updateRule: null,
+    deleteRule: null,
+    fields,
+    indexes,
+  };
+}
+
+function writeSchema(dir: string, count: number): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < count; i++) writeFileSync(join(dir, `${name(i)}.json`), `${JSON.stringify(collectionFor(i), null, 2)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => done(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(500) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Spawns a server, returns ms to the line matching `listening` on stdout and to the first OK from `healthUrl`, and the idle RSS. */
+async function measureStart(cmd: string, args: string[], env: NodeJS.ProcessEnv, listening: RegExp, healthUrl: string): Promise<StartSample> {
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let listenMs = NaN;
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (Number.isNaN(listenMs) && listening.test(output)) listenMs = performance.now() - t0;
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+  try {
+    const deadline = t0 + 120_000;
+    for (;;) {
+      if (exitCode !== undefined) throw new Error(`server exited with ${exitCode} before answering:\n${output.slice(-2000)}`);
+      if (performance.now() > deadline) throw new Error(`server did not answer within 120 s:\n${output.slice(-2000)}`);
+      if (await healthy(healthUrl)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const healthMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 250)); // let start-up garbage settle a moment before reading RSS
+    return { listenMs, healthMs, rssMb: rssMb(child.pid!) };
+  } finally {
+    await stop(child, exited);
+  }
+}
+
+async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+const HELLO = `const express = require('express'); const app = express();
+app.get('/api/health', (_q, r) => r.json({ message: 'ok' }));
+app.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));`;
+
+async function baseline(): Promise<{ startListenMedianMs: number; startHealthMedianMs: number; idleRssMedianMb: number; samples: StartSample[] }> {
+  const samples: StartSample[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const port = await freePort();
+    samples.push(await measureStart(process.execPath, ['-e', HELLO], { ...process.env, PORT: String(port) }, /listening/, `http://127.0.0.1:${port}/api/health`));
+  }
+  return summarize(samples);
+}
+
+function summarize(samples: StartSample[]) {
+  return {
+    startListenMedianMs: median(samples.map((s) => s.listenMs)),
+    startHealthMedianMs: median(samples.map((s) => s.healthMs)),
+    idleRssMedianMb: median(samples.map((s) => s.rssMb)),
+    samples,
+  };
+}
+
+async function benchEngine(engine: DialectName, dbUrl: string, collectionsDir: string, dataDir: string): Promise<EngineResult> {
+  let t = performance.now();
+  const schema = await loadCollections(collectionsDir);
+  const loadMs = performance.now() - t;
+  const db = connectDatabase(dbUrl);
+  let planMs: number;
+  let planApplyMs: number;
+  let steps: number;
+  try {
+    t = performance.now();
+    await migrate(db, schema, { apply: false, allowDestructive: false });
+    planMs = performance.now() - t;
+    t = performance.now();
+    const result = await migrate(db, schema, { apply: true, allowDestructive: false });
+    planApplyMs = performance.now() - t;
+    steps = result.plan.steps.length;
+  } finally {
+    await db.close();
+  }
+  const samples: StartSample[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const port = await freePort();
+    const args = [MAIN, 'serve', '--http', `127.0.0.1:${port}`, '--collections', collectionsDir, '--data', dataDir, '--db', dbUrl];
+    const env = { ...process.env, GALLEY_LOG_PRETTY: 'false', GALLEY_LOG_LEVEL: 'info' };
+    samples.push(await measureStart(process.execPath, args, env, /Galley listening on/, `http://127.0.0.1:${port}/api/health`));
+  }
+  const tables = schema.collections.length;
+  return { engine, collections: COLLECTIONS, tables, steps, loadMs, planMs, planApplyMs, ...summarize(samples) };
+}
+
+async function pgAdmin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+async function main(): Promise<void> {
+  if (!existsSync(MAIN)) {
+    console.error(`dist/main.js is missing: run \`npm run build\` first, then \`npm run bench:migrate\`.`);
+    process.exitCode = 2;
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'galley-bench-'));
+  const collectionsDir = join(work, 'collections');
+  writeSchema(collectionsDir, COLLECTIONS);
+  console.log(`[bench] ${COLLECTIONS} collections in ${collectionsDir}; ${RUNS} start runs each; node ${process.version}`);
+  const results: EngineResult[] = [];
+  try {
+    console.log('[bench] baseline: express hello-world via node -e');
+    const base = await baseline();
+    console.log('[bench] sqlite');
+    results.push(await benchEngine('sqlite', `sqlite:${join(work, 'sqlite', 'data.db')}`, collectionsDir, join(work, 'sqlite')));
+    if (PG_URL) {
+      const dbName = `galley_bench_${process.pid}_${Date.now().toString(36)}`;
+      const url = new URL(PG_URL);
+      url.pathname = `/${dbName}`;
+      console.log(`[bench] postgres (database ${dbName}, dropped afterwards)`);
+      await pgAdmin(PG_URL, `CREATE DATABASE "${dbName}"`);
+      try {
+        results.push(await benchEngine('postgres', url.toString(), collectionsDir, join(work, 'pg')));
+      } finally {
+        await pgAdmin(PG_URL, `DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      }
+    } else {
+      console.log('[bench] postgres skipped: set GALLEY_TEST_PG or BENCH_PG to a PostgreSQL URL');
+    }
+    report(base, results);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function report(base: Awaited<ReturnType<typeof baseline>>, results: EngineResult[]): void {
+  const rows = [
+    ['engine', 'steps', 'load ms', 'plan ms', 'plan+apply ms', 'start→listen ms', 'start→health ms', 'idle RSS MB', 'health ×base', 'RSS ×base'],
+    ['baseline (express)', '', '', '', '', fmt(base.startListenMedianMs), fmt(base.startHealthMedianMs), fmt(base.idleRssMedianMb, 1), '1.0', '1.0'],
+    ...results.map((r) => [
+      r.engine,
+      String(r.steps),
+      fmt(r.loadMs),
+      fmt(r.planMs),
+      fmt(r.planApplyMs),
+      fmt(r.startListenMedianMs),
+      fmt(r.startHealthMedianMs),
+      fmt(r.idleRssMedianMb, 1),
+      fmt(r.startHealthMedianMs / base.startHealthMedianMs, 1),
+      fmt(r.idleRssMedianMb / base.idleRssMedianMb, 1),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  console.log('');
+  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  console.log('');
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const json = {
+    collections: COLLECTIONS,
+    runs: RUNS,
+    node: process.version,
+    baseline: { startListenMedianMs: round(base.startListenMedianMs), startHealthMedianMs: round(base.startHealthMedianMs), idleRssMedianMb: round(base.idleRssMedianMb) },
+    engines: results.map((r) => ({
+      engine: r.engine,
+      tables: r.tables,
+      steps: r.steps,
+      loadMs: round(r.loadMs),
+      planMs: round(r.planMs),
+      planApplyMs: round(r.planApplyMs),
+      startListenMedianMs: round(r.startListenMedianMs),
+      startHealthMedianMs: round(r.startHealthMedianMs),
+      idleRssMedianMb: round(r.idleRssMedianMb),
+      startHealthRatio: round(r.startHealthMedianMs / base.startHealthMedianMs),
+      idleRssRatio: round(r.idleRssMedianMb / base.idleRssMedianMb),
+      samples: r.samples.map((s) => ({ listenMs: round(s.listenMs), healthMs: round(s.healthMs), rssMb: round(s.rssMb) })),
+    })),
+  };
+  console.log(JSON.stringify(json, null, 2));
+}
+
+await main();
