@@ -13,7 +13,7 @@ const MAX_GROUP_DEPTH = 64;
 export function parseFilter(input: string): ExprItem[] {
   const parser = new Parser(tokenize(input));
   const items = parser.exprList(0);
-  parser.expect('eof', 'unexpected token');
+  parser.expect('eof', 'unexpected');
   if (items.length === 0) throw new FilterSyntaxError('empty expression', 0);
   return items;
 }

@@ -52,7 +52,8 @@ export function tokenize(input: string): Token[] {
       tokens.push({ kind: 'join', value: c + c, pos: i });
       i += 2;
     } else {
-      throw new FilterSyntaxError(`unexpected character "${c}"`, i);
+      // Whole code point (not half a surrogate pair); control characters escaped so the message stays one line.
+      throw new FilterSyntaxError(`unexpected character ${JSON.stringify(String.fromCodePoint(input.codePointAt(i)!))}`, i);
     }
   }
   tokens.push({ kind: 'eof', value: '', pos: input.length });

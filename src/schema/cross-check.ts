@@ -1,11 +1,12 @@
 import type { FileProblem } from '../errors/index.js';
 import { parseFilter } from '../filter/index.js';
 import { fieldType } from './fields/index.js';
-import { parseIndex } from './index-sql.js';
+import { parseIndex, type IndexDef } from './index-sql.js';
 import { RESERVED_FIELD_NAMES } from './system-fields.js';
-import type { Collection } from './types.js';
+import type { Collection, Field } from './types.js';
 import { RULE_KEYS } from './types.js';
 import { inspectViewQuery } from './view-query.js';
+import { sourceIndexOf } from './normalize.js';
 
 export interface Located {
   file: string;
@@ -17,6 +18,10 @@ export function crossCheck(all: Located[]): FileProblem[] {
   const byName = new Map<string, Located>();
   const byId = new Map<string, Located>();
   const problems: FileProblem[] = [];
+  // A file redefining the built-in superusers gets one clear line, not a cascade of duplicates.
+  const builtInClash = (l: Located) => l.collection.name.toLowerCase() === '_superusers' && !l.collection.system;
+  for (const { file } of all.filter(builtInClash)) problems.push({ file, pointer: '/name', message: '"_superusers" is built into Galley' });
+  all = all.filter((l) => !builtInClash(l));
   for (const entry of all) {
     const { file, collection } = entry;
     const lower = collection.name.toLowerCase();
@@ -24,11 +29,11 @@ export function crossCheck(all: Located[]): FileProblem[] {
     if (clash) problems.push({ file, pointer: '/name', message: `duplicate collection name "${collection.name}" (also in ${clash.file})` });
     else byName.set(lower, entry);
     const idClash = byId.get(collection.id);
-    if (idClash) problems.push({ file, pointer: '/id', message: `duplicate collection id "${collection.id}" (also in ${idClash.file})` });
-    else byId.set(collection.id, entry);
+    if (idClash && !clash) problems.push({ file, pointer: '/id', message: `duplicate collection id "${collection.id}" (also in ${idClash.file})` });
+    else if (!idClash) byId.set(collection.id, entry);
   }
   const resolveCollection = (ref: string) => (byId.get(ref) ?? byName.get(ref.toLowerCase()))?.collection;
-  const indexNames = new Map<string, string>();
+  const indexNames = new Map<string, { file: string; pointer: string }>();
   for (const { file, collection } of all) {
     problems.push(...checkNames(file, collection));
     problems.push(...checkFields(file, collection, resolveCollection));
@@ -45,19 +50,30 @@ function checkNames(file: string, c: Collection): FileProblem[] {
   if (expected !== c.name && !c.system) problems.push({ file, pointer: '/name', message: `must match the file name ("${expected}")` });
   if (c.name.includes('_via_')) problems.push({ file, pointer: '/name', message: 'must not contain "_via_"' });
   if (/^_galley_/i.test(c.name)) problems.push({ file, pointer: '/name', message: 'the "_galley_" prefix is reserved for Galley\'s own tables' });
-  if (c.name.toLowerCase() === '_superusers' && !c.system) problems.push({ file, pointer: '/name', message: '"_superusers" is built into Galley' });
   return problems;
 }
 
 function checkFields(file: string, c: Collection, resolveCollection: (ref: string) => Collection | undefined): FileProblem[] {
   const problems: FileProblem[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Field>();
   c.fields.forEach((field, i) => {
-    const at = `/fields/${i}`;
+    // Point at the field as written in the file; implicit fields are listed after the written ones.
+    const at = `/fields/${sourceIndexOf(field) ?? i}`;
     const label = ` (${field.type} "${field.name}")`;
     const lower = field.name.toLowerCase();
-    if (seen.has(lower)) problems.push({ file, pointer: `${at}/name`, message: `duplicate field name${label}` });
-    seen.add(lower);
+    const first = seen.get(lower);
+    if (first) {
+      const firstIndex = sourceIndexOf(first);
+      problems.push({
+        file,
+        pointer: `${at}/name`,
+        message: firstIndex === undefined
+          ? `clashes with the system field "${first.name}", which is ${first.type}${label}`
+          : `duplicate field name, also /fields/${firstIndex} (names are case-insensitive)${label}`,
+      });
+    } else {
+      seen.set(lower, field);
+    }
     if (RESERVED_FIELD_NAMES.has(lower)) problems.push({ file, pointer: `${at}/name`, message: `is a reserved name${label}` });
     if (field.name.includes('_via_')) problems.push({ file, pointer: `${at}/name`, message: `must not contain "_via_"${label}` });
     const type = fieldType(field.type);
@@ -89,23 +105,25 @@ function checkRules(file: string, c: Collection): FileProblem[] {
   return problems;
 }
 
-function checkIndexes(file: string, c: Collection, names: Map<string, string>): FileProblem[] {
+function checkIndexes(file: string, c: Collection, names: Map<string, { file: string; pointer: string }>): FileProblem[] {
   const problems: FileProblem[] = [];
   const fields = new Set(c.fields.map((f) => f.name.toLowerCase()));
   c.indexes.forEach((sql, i) => {
     const at = `/indexes/${i}`;
+    let index: IndexDef;
     try {
-      const index = parseIndex(sql);
-      if (index.table.toLowerCase() !== c.name.toLowerCase()) problems.push({ file, pointer: at, message: `indexes table "${index.table}", not this collection` });
-      for (const col of index.columns) {
-        if (!fields.has(col.name.toLowerCase())) problems.push({ file, pointer: at, message: `unknown column "${col.name}"` });
-      }
-      const owner = names.get(index.name.toLowerCase());
-      if (owner) problems.push({ file, pointer: at, message: `duplicate index name "${index.name}" (also in ${owner})` });
-      names.set(index.name.toLowerCase(), file);
+      index = parseIndex(sql);
     } catch (err) {
       problems.push({ file, pointer: at, message: `does not parse: ${(err as Error).message}` });
+      return;
     }
+    if (index.table.toLowerCase() !== c.name.toLowerCase()) problems.push({ file, pointer: at, message: `is on table "${index.table}"; an index must be on its own collection ("${c.name}")` });
+    for (const col of index.columns) {
+      if (!fields.has(col.name.toLowerCase())) problems.push({ file, pointer: at, message: `unknown column "${col.name}" (not a field of "${c.name}")` });
+    }
+    const owner = names.get(index.name.toLowerCase());
+    if (owner) problems.push({ file, pointer: at, message: `duplicate index name "${index.name}" (also ${owner.file === file ? '' : `in ${owner.file} `}at ${owner.pointer})` });
+    else names.set(index.name.toLowerCase(), { file, pointer: at });
   });
   return problems;
 }
@@ -117,6 +135,21 @@ function checkViewQuery(file: string, c: Collection, resolveCollection: (ref: st
       .filter((t) => !resolveCollection(t) || resolveCollection(t)!.type === 'view')
       .map((t) => ({ file, pointer: '/viewQuery', message: resolveCollection(t) ? `reads view "${t}"; views may only read base and auth collections` : `reads unknown collection "${t}"` }));
   } catch (err) {
-    return [{ file, pointer: '/viewQuery', message: `does not parse: ${(err as Error).message.split('\n')[0]}` }];
+    return [{ file, pointer: '/viewQuery', message: `does not parse: ${describeSqlError(c.viewQuery ?? '', err as Error)}` }];
   }
+}
+
+/** node-sql-parser lists every token it expected; say where it stopped and what it found instead. */
+function describeSqlError(sql: string, err: Error & { location?: { start?: { offset: number; line: number; column: number } } }): string {
+  const start = err.location?.start;
+  if (!start) return err.message.split('\n')[0]!;
+  // The parser saw the trimmed query; map its line/column back onto the text as written.
+  const lead = sql.length - sql.trimStart().length;
+  const offset = lead + start.offset;
+  const before = sql.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const rest = sql.slice(offset).split('\n')[0]!.trim();
+  const near = rest === '' ? 'at the end of the line' : `near "${rest.length > 20 ? `${rest.slice(0, 20)}...` : rest}"`;
+  return `syntax error at line ${line}, column ${column} ${near}`;
 }

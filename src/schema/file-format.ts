@@ -122,7 +122,16 @@ export function editorSchema(): JsonSchema {
     ...collectionSchema,
     properties: {
       ...properties,
-      fields: { ...properties['fields'], items: { type: 'object', required: ['name', 'type'], allOf: fieldVariants } },
+      fields: {
+        ...properties['fields'],
+        items: {
+          type: 'object',
+          required: ['name', 'type'],
+          // Lists the types for completion; each type's own keys come from its if/then branch.
+          properties: { name: { type: 'string' }, type: { enum: [...FIELD_TYPES.keys()] } },
+          allOf: fieldVariants,
+        },
+      },
     },
   };
 }

@@ -22,7 +22,7 @@ export type SqlToken = { kind: 'ident' | 'string' | 'number' | 'op' | 'word'; te
 
 export class IndexSyntaxError extends Error {}
 
-const HEAD_RE = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?/i;
+const HEAD_RE = /^\s*CREATE\s+(UNIQUE\s+)?INDEX\b\s*(IF\s+NOT\s+EXISTS\s+)?/i;
 
 export function parseIndex(sql: string): IndexDef {
   const head = HEAD_RE.exec(sql);
@@ -31,7 +31,9 @@ export function parseIndex(sql: string): IndexDef {
   let i = 0;
   const take = () => tokens[i++];
   const name = take();
-  if (!name || (name.kind !== 'ident' && name.kind !== 'word')) throw new IndexSyntaxError('missing index name');
+  if (!name || (name.kind !== 'ident' && name.kind !== 'word') || (name.kind === 'word' && name.text.toUpperCase() === 'ON')) {
+    throw new IndexSyntaxError('missing index name');
+  }
   if (take()?.text.toUpperCase() !== 'ON') throw new IndexSyntaxError('expected ON after the index name');
   const table = take();
   if (!table || (table.kind !== 'ident' && table.kind !== 'word')) throw new IndexSyntaxError('missing table name');
@@ -45,10 +47,16 @@ export function parseIndex(sql: string): IndexDef {
     if (sep?.text === ')') break;
     if (sep?.text !== ',') throw new IndexSyntaxError('expected "," or ")" in the column list');
   }
-  const rest = tokens.slice(i).filter((t) => t.text !== ';');
+  // One statement only: a ";" may end it, never separate a second one.
+  let end = tokens.length;
+  while (end > i && tokens[end - 1]!.kind === 'op' && tokens[end - 1]!.text === ';') end--;
+  const rest = tokens.slice(i, end);
   const def: IndexDef = { name: name.text, unique: Boolean(head[1]), table: table.text, columns };
   if (rest.length === 0) return def;
-  if (rest[0]!.text.toUpperCase() !== 'WHERE' || rest.length < 2) throw new IndexSyntaxError(`unexpected "${rest[0]!.text}" after the column list`);
+  if (rest[0]!.kind !== 'word' || rest[0]!.text.toUpperCase() !== 'WHERE') throw new IndexSyntaxError(`unexpected "${rest[0]!.text}" after the column list`);
+  if (rest.length < 2) throw new IndexSyntaxError('missing condition after WHERE');
+  const semicolon = rest.find((t) => t.kind === 'op' && t.text === ';');
+  if (semicolon) throw new IndexSyntaxError('unexpected ";" inside the WHERE clause (one statement only)');
   return { ...def, where: rest.slice(1) };
 }
 
@@ -57,11 +65,12 @@ function parseColumn(tokens: SqlToken[], start: number): { column: IndexColumn; 
   if (!first || (first.kind !== 'ident' && first.kind !== 'word')) throw new IndexSyntaxError('expected a column name');
   const column: IndexColumn = { name: first.text };
   let i = start + 1;
+  if (first.kind === 'word' && tokens[i]?.text === '(') throw new IndexSyntaxError(`expression columns are not supported ("${first.text}(...)"); index plain columns`);
   for (;;) {
     const word = tokens[i]?.text.toUpperCase();
     if (word === 'COLLATE') {
       const collation = tokens[i + 1];
-      if (!collation) throw new IndexSyntaxError('missing collation name');
+      if (!collation || (collation.kind !== 'word' && collation.kind !== 'ident')) throw new IndexSyntaxError('missing collation name after COLLATE');
       column.collate = collation.text.toUpperCase();
       i += 2;
     } else if (word === 'ASC' || word === 'DESC') {
@@ -107,7 +116,7 @@ export function tokenizeSql(sql: string): SqlToken[] {
       i += m[0].length;
     } else {
       const m = /^(!=|<>|<=|>=|==|\|\||[=<>(),;+\-*/%.])/.exec(sql.slice(i));
-      if (!m) throw new IndexSyntaxError(`unexpected character "${c}"`);
+      if (!m) throw new IndexSyntaxError(`unexpected character ${JSON.stringify(c)}`);
       tokens.push({ kind: 'op', text: m[0] });
       i += m[0].length;
     }

@@ -35,7 +35,8 @@ export function buildSchema(files: SourceFile[]): Schema {
   for (const { file, text } of files) {
     let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      // Editors on Windows may save a byte order mark; JSON.parse rejects it.
+      raw = JSON.parse(text.replace(/^\uFEFF/, ''));
     } catch (err) {
       problems.push({ file, pointer: '', message: describeJsonError(text, err as Error) });
       continue;

@@ -7,38 +7,123 @@ import { authSystemFields, authSystemIndexes, idField } from './system-fields.js
 import type { Collection, Field } from './types.js';
 import { AUTH_KEYS } from './file-format.js';
 
-/** Validators compiled once per process (module load), not per file. */
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+/** Validators compiled once per process (module load), not per file. `verbose` gives errors their schema, for suggestions. */
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateCollection = ajv.compile(collectionSchema);
 const validateField = new Map<string, ValidateFunction>(
   [...FIELD_TYPES.values()].map((type) => [type.type, ajv.compile(fieldSchema(type))]),
 );
+
+/**
+ * Where each normalized field was written in its file (`/fields/<index>`), so later checks point
+ * at the file's own index; implicit fields (`id`, auth system fields) have none.
+ */
+const sourceIndexes = new WeakMap<Field, number>();
+/** The keys each field object had in the file, before defaults were filled in. */
+const writtenKeys = new WeakMap<Field, Set<string>>();
+
+/** The index of `field` in its file's `fields` array, or undefined for an implicit field. */
+export function sourceIndexOf(field: Field): number | undefined {
+  return sourceIndexes.get(field);
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  object: 'an object',
+  array: 'an array',
+  string: 'a string',
+  boolean: 'a boolean',
+  integer: 'an integer',
+  number: 'a number',
+  null: 'null',
+};
+const typeName = (type: unknown) => TYPE_NAMES[String(type)] ?? String(type);
+
+/** The closest allowed key to a misspelt one (case-insensitive match or edit distance <= 2). */
+export function suggestKey(key: string, allowed: string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const exact = allowed.find((a) => a.toLowerCase() === lower);
+  if (exact) return exact;
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of allowed) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions, e.g. "requried"). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
 
 /** Renders one ajv error as `pointer: message`, naming unknown keys and allowed values. */
 export function ajvProblem(file: string, base: string, err: ErrorObject, suffix = ''): FileProblem {
   const params = err.params as Record<string, unknown>;
   let pointer = base + err.instancePath;
   let message = err.message ?? 'is invalid';
-  if (err.keyword === 'additionalProperties') {
-    pointer += `/${String(params['additionalProperty'])}`;
-    message = 'unknown key';
-  } else if (err.keyword === 'required') {
-    pointer += `/${String(params['missingProperty'])}`;
-    message = 'is required';
-  } else if (err.keyword === 'enum') {
-    message = `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  } else if (err.keyword === 'const') {
-    message = `must be ${JSON.stringify(params['allowedValue'])}`;
-  } else if (err.keyword === 'anyOf') {
-    message = 'has the wrong type';
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      pointer += `/${String(params['additionalProperty'])}`;
+      const allowed = Object.keys((err.parentSchema?.['properties'] as Record<string, unknown> | undefined) ?? {});
+      const suggestion = suggestKey(String(params['additionalProperty']), allowed);
+      message = suggestion ? `unknown key (did you mean "${suggestion}"?)` : 'unknown key';
+      break;
+    }
+    case 'required':
+      pointer += `/${String(params['missingProperty'])}`;
+      message = 'is required';
+      break;
+    case 'enum':
+      message = `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    case 'const':
+      message = `must be ${JSON.stringify(params['allowedValue'])}`;
+      break;
+    case 'type':
+      message = `must be ${typeName(params['type'])}`;
+      break;
+    case 'anyOf': {
+      const branches = Array.isArray(err.schema) ? (err.schema as Record<string, unknown>[]) : [];
+      const types = branches.map((b) => b['type']);
+      message = types.length > 0 && types.every((t) => typeof t === 'string') ? `must be ${types.map(typeName).join(' or ')}` : 'has the wrong type';
+      break;
+    }
+    case 'minLength':
+      message = params['limit'] === 1 ? 'must not be empty' : `must be at least ${String(params['limit'])} characters long`;
+      break;
+    case 'maxLength':
+      message = `must be at most ${String(params['limit'])} characters long`;
+      break;
+    case 'minItems':
+      message = params['limit'] === 1 ? 'must not be empty' : `must have at least ${String(params['limit'])} items`;
+      break;
+    case 'pattern':
+      if (params['pattern'] === '^\\w+$') message = 'must contain only letters, digits and "_"';
+      break;
   }
   return { file, pointer, message: message + suffix };
 }
 
-/** anyOf failures report each branch too; keep only the summary line. */
+/**
+ * anyOf failures report each branch too; keep only the summary line. An empty string fails
+ * both minLength and pattern; keep the clearer "must not be empty".
+ */
 function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath) || e.keyword === 'additionalProperties');
+  const emptyPaths = new Set(errors.filter((e) => e.keyword === 'minLength').map((e) => e.instancePath));
+  return errors
+    .filter((e) => e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath) || e.keyword === 'additionalProperties')
+    .filter((e) => e.keyword !== 'pattern' || !emptyPaths.has(e.instancePath));
 }
 
 /**
@@ -52,7 +137,16 @@ export function normalizeCollection(file: string, raw: unknown): { collection?: 
   const data = structuredClone(raw) as Record<string, unknown>;
   const written = new Set(raw && typeof raw === 'object' ? Object.keys(raw) : []);
   if (!validateCollection(data)) {
-    return { problems: usefulErrors(validateCollection.errors ?? []).map((e) => ajvProblem(file, '', e)) };
+    const problems = usefulErrors(validateCollection.errors ?? []).map((e) => ajvProblem(file, '', e, fieldLabel(data, e.instancePath)));
+    // Report the fields' own problems too, so one run shows everything wrong with the file.
+    const parsed = data as unknown;
+    const fields = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>)['fields'] : undefined;
+    if (Array.isArray(fields)) {
+      fields.forEach((f, i) => {
+        if (f && typeof f === 'object' && !Array.isArray(f)) normalizeField(file, f as Record<string, unknown>, i, problems);
+      });
+    }
+    return { problems };
   }
   const problems: FileProblem[] = [];
   const type = data['type'] as Collection['type'];
@@ -76,6 +170,14 @@ export function normalizeCollection(file: string, raw: unknown): { collection?: 
   return { collection, problems };
 }
 
+/** ` (field "title")` for an error inside `/fields/<i>`, when the field has a name. */
+function fieldLabel(data: unknown, instancePath: string): string {
+  const index = /^\/fields\/(\d+)\//.exec(instancePath)?.[1];
+  if (index === undefined || !data || typeof data !== 'object') return '';
+  const field = (data as { fields?: unknown[] }).fields?.[Number(index)] as Record<string, unknown> | undefined;
+  return typeof field?.['name'] === 'string' ? ` (field "${field['name']}")` : '';
+}
+
 function normalizeField(file: string, raw: Record<string, unknown>, index: number, problems: FileProblem[]): Field | null {
   const validate = validateField.get(String(raw['type']));
   if (!validate) return null; // the collection schema already reported the unknown type
@@ -87,6 +189,8 @@ function normalizeField(file: string, raw: Record<string, unknown>, index: numbe
   }
   const result = field as Field;
   result.id ||= fieldIdFor(result.type, result.name);
+  sourceIndexes.set(result, index);
+  writtenKeys.set(result, new Set(Object.keys(raw)));
   return result;
 }
 
@@ -96,8 +200,16 @@ function addImplicitFields(collection: Collection): void {
   const written = new Map(collection.fields.map((f) => [f.name, f]));
   const merged = implicit.map((sys) => {
     const own = written.get(sys.name);
+    if (!own || own.type !== sys.type) return sys;
     // A file may tune a system field's options (e.g. password min) but not its type or system flag.
-    return own && own.type === sys.type ? { ...sys, ...own, system: true } : sys;
+    // Only keys the file wrote count: ajv's defaults (required: false, hidden: false) must not
+    // override what the system field forces (password is required and hidden).
+    const keys = writtenKeys.get(own) ?? new Set(Object.keys(own));
+    const ownWritten = Object.fromEntries(Object.entries(own).filter(([k]) => keys.has(k)));
+    const tuned = { ...own, ...sys, ...ownWritten, system: true };
+    const index = sourceIndexes.get(own);
+    if (index !== undefined) sourceIndexes.set(tuned, index);
+    return tuned;
   });
   // A same-named field of another type stays, and is reported as a duplicate name later.
   const absorbed = new Set(merged.filter((f) => written.get(f.name)?.type === f.type).map((f) => f.name));

@@ -9,6 +9,6 @@ export const autodate: FieldType = {
   check(field) {
     return field['onCreate'] || field['onUpdate']
       ? []
-      : [{ path: '/onCreate', message: 'onCreate or onUpdate must be true' }];
+      : [{ path: '', message: 'at least one of onCreate and onUpdate must be true' }];
   },
 };

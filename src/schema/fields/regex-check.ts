@@ -9,6 +9,8 @@ export function regexProblem(field: Field, key: string): FieldProblem[] {
     new RegExp(source);
     return [];
   } catch (err) {
-    return [{ path: `/${key}`, message: `invalid regular expression: ${(err as Error).message}` }];
+    // V8 says "Invalid regular expression: /<source>/<flags>: <reason>"; the source is in the file already.
+    const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    return [{ path: `/${key}`, message: `invalid regular expression: ${reason}` }];
   }
 }

@@ -13,10 +13,10 @@ export const relation: FieldType = {
   zero: (field) => (isMultiple(field) ? [] : ''),
   check(field, ctx) {
     const target = (field['collectionId'] ?? field['collection']) as string | undefined;
-    if (target === undefined) return [{ path: '', message: 'must have collectionId or collection (relation "' + field.name + '")' }];
+    if (target === undefined) return [{ path: '/collectionId', message: 'is required (or "collection" with the target collection\'s name)' }];
     const found = ctx.resolveCollection(target);
     if (!found) return [{ path: field['collectionId'] ? '/collectionId' : '/collection', message: `unknown collection "${target}"` }];
-    if (found.type === 'view') return [{ path: '/collectionId', message: `cannot reference view collection "${found.name}"` }];
+    if (found.type === 'view') return [{ path: field['collectionId'] ? '/collectionId' : '/collection', message: `cannot reference view collection "${found.name}"` }];
     const minSelect = field['minSelect'] as number;
     const maxSelect = field['maxSelect'] as number;
     return minSelect > maxSelect && maxSelect > 1
