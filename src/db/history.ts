@@ -1,4 +1,5 @@
 import type { Collection } from '../schema/index.js';
+import { decodeDate } from './codec.js';
 import type { DialectName } from './dialects/index.js';
 import type { Executor } from './executor.js';
 import type { Plan } from './plan-types.js';
@@ -39,7 +40,7 @@ export async function readHistory(exec: Executor): Promise<HistoryEntry[]> {
   const rows = await exec.all(`SELECT "id", "applied_at", "checksum", "plan", "sql" FROM "${HISTORY_TABLE}" ORDER BY "id"`);
   return rows.map((r) => ({
     id: Number(r['id']),
-    appliedAt: String(r['applied_at']),
+    appliedAt: decodeDate(r['applied_at']),
     checksum: String(r['checksum']),
     plan: { steps: JSON.parse(String(r['plan'])), drift: [], notes: [], checksum: String(r['checksum']) } as Plan,
     sql: String(r['sql']),

@@ -46,8 +46,9 @@ export class MigrationFailedError extends AppError {
 export async function migrate(db: Database, schema: Schema, options: MigrateOptions): Promise<MigrateResult> {
   const dialect = dialectFor(db.dialect);
   return inMigrationTransaction(db, async (exec) => {
-    await exec.run(createHistoryTableSql(db.dialect));
+    // Lock first: concurrent CREATE TABLE IF NOT EXISTS races in PostgreSQL (duplicate pg_type entry).
     await dialect.lock(exec);
+    await exec.run(createHistoryTableSql(db.dialect));
     const last = await lastSnapshot(exec);
     const plan = await planMigration(exec, dialect, schema, last?.collections ?? null);
     if (!options.apply) throw new PlanOnly(plan);

@@ -100,7 +100,8 @@ async function addColumn(ctx: PlanContext, table: TableSpec, prev: TableSpec | u
 
 async function diffColumn(ctx: PlanContext, table: TableSpec, live: LiveTable, prev: TableSpec | undefined, column: ColumnSpec, plan: ColumnPlan): Promise<void> {
   const liveCol = live.columns.find((c) => c.name === column.name)!;
-  const prevCol = previousColumn(prev, column.fieldId);
+  // A type change gives a field without an explicit id a new id: the same-named column of the last snapshot is its past.
+  const prevCol = previousColumn(prev, column.fieldId) ?? sameNamedColumn(table, prev, column.name);
   const expr = q(column.name);
   plan.sources.set(column.name, expr);
   if (prevCol && liveCol.type !== ctx.dialect.sqlType(prevCol.kind)) {
@@ -123,6 +124,11 @@ async function diffColumn(ctx: PlanContext, table: TableSpec, live: LiveTable, p
     plan.changes.push({ kind: 'reref', column });
     plan.risks.push('rewrite');
   }
+}
+
+function sameNamedColumn(table: TableSpec, prev: TableSpec | undefined, name: string): ColumnSpec | undefined {
+  const col = prev?.columns.find((c) => c.name === name);
+  return col && !table.columns.some((c) => c.fieldId === col.fieldId) ? col : undefined;
 }
 
 async function dropOrReport(ctx: PlanContext, table: TableSpec, prev: TableSpec | undefined, name: string, plan: ColumnPlan): Promise<void> {

@@ -19,13 +19,18 @@ export async function inMigrationTransaction<T>(db: Database, fn: (exec: Executo
 }
 
 export function knexExecutor(knex: Knex | Knex.Transaction): Executor {
+  // knex reads every `?` as a binding, even inside string literals (a regex in a USING clause), and its pg
+  // client numbers them ($1, $2) even when there are no bindings: without parameters, each `?` is escaped.
+  const pg = (knex.client as { dialect?: string }).dialect === 'postgresql';
+  const raw = (sql: string, params: unknown[]) =>
+    params.length ? knex.raw(sql, params as Knex.RawBinding[]) : knex.raw(pg ? sql.replace(/(?<!\\)\?/g, '\\?') : sql);
   return {
     all: async (sql, params = []) => {
-      const result = await knex.raw(sql, params as Knex.RawBinding[]);
+      const result = await raw(sql, params);
       return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
     },
     run: async (sql, params = []) => {
-      await knex.raw(sql, params as Knex.RawBinding[]);
+      await raw(sql, params);
     },
   };
 }

@@ -13,8 +13,8 @@ function literal(kind: ColumnKind, zero: unknown): string {
   return stringLiteral(String(zero));
 }
 
-function columnDef(col: ColumnSpec): string {
-  const parts = [q(col.name), TYPES[col.kind].toUpperCase()];
+function columnDef(col: ColumnSpec, sqlType = TYPES[col.kind]): string {
+  const parts = [q(col.name), sqlType.toUpperCase()];
   if (col.primaryKey) parts.push('PRIMARY KEY');
   if (!col.nullable) parts.push('NOT NULL');
   if (!col.primaryKey) parts.push('DEFAULT', literal(col.kind, col.zero));
@@ -99,14 +99,22 @@ function createTrigger({ name, junction: j }: TriggerSpec): string[] {
 }
 
 /** SQLite cannot alter a column in place: the documented 12-step rebuild (foreign keys are off during migrations). */
-function changeColumns(table: TableSpec, live: LiveTable, sources: Map<string, string>, _changes: ColumnChange[]): string[] {
+function changeColumns(table: TableSpec, live: LiveTable, sources: Map<string, string>, changes: ColumnChange[]): string[] {
   const tmp = `_galley_new_${table.name}`;
-  const create = sqliteDialect.createTable({ ...table, name: tmp })[0]!;
-  const cols = table.columns.filter((c) => sources.has(c.name));
-  void live;
+  const retyped = new Set(changes.flatMap((c) => (c.kind === 'retype' ? [c.column.name] : [])));
+  // Drift is reported, never overwritten: a column retyped by hand keeps its live type, and a column
+  // added by hand (in `sources`, not in the files) is carried over with its type.
+  const defs = table.columns.map((col) => {
+    const liveCol = live.columns.find((c) => c.name === col.name);
+    return liveCol && !retyped.has(col.name) && liveCol.type !== TYPES[col.kind] ? columnDef(col, liveCol.type) : columnDef(col);
+  });
+  const extra = live.columns.filter((c) => sources.has(c.name) && !table.columns.some((col) => col.name === c.name));
+  defs.push(...extra.map((c) => `${q(c.name)} ${c.type.toUpperCase()}`));
+  const create = `CREATE TABLE ${q(tmp)} (${defs.join(', ')})`;
+  const cols = [...table.columns.filter((c) => sources.has(c.name)).map((c) => c.name), ...extra.map((c) => c.name)];
   return [
     create,
-    `INSERT INTO ${q(tmp)} (${cols.map((c) => q(c.name)).join(', ')}) SELECT ${cols.map((c) => sources.get(c.name)).join(', ')} FROM ${q(table.name)}`,
+    `INSERT INTO ${q(tmp)} (${cols.map((c) => q(c)).join(', ')}) SELECT ${cols.map((c) => sources.get(c)).join(', ')} FROM ${q(table.name)}`,
     `DROP TABLE ${q(table.name)}`,
     `ALTER TABLE ${q(tmp)} RENAME TO ${q(table.name)}`,
   ];
@@ -120,7 +128,7 @@ export const sqliteDialect: Dialect = {
   introspect,
   // BEGIN IMMEDIATE (issued by the runner) already holds SQLite's single write lock.
   lock: async () => {},
-  createTable: (t) => [`CREATE TABLE ${q(t.name)} (${t.columns.map(columnDef).join(', ')})`],
+  createTable: (t) => [`CREATE TABLE ${q(t.name)} (${t.columns.map((c) => columnDef(c)).join(', ')})`],
   deferredForeignKeys: () => [],
   addColumn: (table, col) => [`ALTER TABLE ${q(table)} ADD COLUMN ${columnDef(col)}`],
   createJunction,
