@@ -38,13 +38,15 @@ interface ColumnPlan {
   losses: string[];
   /** New column → SQL expression over the current table (for SQLite's rebuild). */
   sources: Map<string, string>;
+  /** Columns renamed earlier in this plan: new name → name the database still has while planning. */
+  renamedFrom: Map<string, string>;
 }
 
 async function planColumns(ctx: PlanContext, table: TableSpec, live: LiveTable, prev: TableSpec | undefined): Promise<void> {
-  const plan: ColumnPlan = { changes: [], risks: [], losses: [], sources: new Map() };
+  const plan: ColumnPlan = { changes: [], risks: [], losses: [], sources: new Map(), renamedFrom: new Map() };
   const claimed = new Set<string>();
   for (const column of table.columns) {
-    const liveName = resolveLiveName(ctx, table, live, prev, column);
+    const liveName = resolveLiveName(ctx, table, live, prev, column, plan);
     if (liveName === null) {
       await addColumn(ctx, table, prev, column);
       continue;
@@ -59,7 +61,7 @@ async function planColumns(ctx: PlanContext, table: TableSpec, live: LiveTable, 
 }
 
 /** Finds the live column a wanted column corresponds to, renaming it when the field was renamed. */
-function resolveLiveName(ctx: PlanContext, table: TableSpec, live: LiveTable, prev: TableSpec | undefined, column: ColumnSpec): string | null {
+function resolveLiveName(ctx: PlanContext, table: TableSpec, live: LiveTable, prev: TableSpec | undefined, column: ColumnSpec, plan: ColumnPlan): string | null {
   if (live.columns.some((c) => c.name === column.name)) return column.name;
   const oldName = previousColumn(prev, column.fieldId)?.name ?? column.previousName;
   const liveCol = oldName ? live.columns.find((c) => c.name === oldName) : undefined;
@@ -71,6 +73,7 @@ function resolveLiveName(ctx: PlanContext, table: TableSpec, live: LiveTable, pr
     summary: `rename column ${table.name}.${liveCol.name} to ${column.name}`,
     sql: [`ALTER TABLE ${q(table.name)} RENAME COLUMN ${q(liveCol.name)} TO ${q(column.name)}`],
   });
+  plan.renamedFrom.set(column.name, liveCol.name);
   liveCol.name = column.name;
   return column.name;
 }
@@ -101,7 +104,11 @@ async function addColumn(ctx: PlanContext, table: TableSpec, prev: TableSpec | u
 async function diffColumn(ctx: PlanContext, table: TableSpec, live: LiveTable, prev: TableSpec | undefined, column: ColumnSpec, plan: ColumnPlan): Promise<void> {
   const liveCol = live.columns.find((c) => c.name === column.name)!;
   // A type change gives a field without an explicit id a new id: the same-named column of the last snapshot is its past.
-  const prevCol = previousColumn(prev, column.fieldId) ?? sameNamedColumn(table, prev, column.name);
+  const renamedFrom = plan.renamedFrom.get(column.name);
+  const prevCol =
+    previousColumn(prev, column.fieldId) ??
+    (renamedFrom ? prev?.columns.find((c) => c.name === renamedFrom) : undefined) ??
+    sameNamedColumn(table, prev, column.name);
   const expr = q(column.name);
   plan.sources.set(column.name, expr);
   if (prevCol && liveCol.type !== ctx.dialect.sqlType(prevCol.kind)) {
@@ -115,7 +122,8 @@ async function diffColumn(ctx: PlanContext, table: TableSpec, live: LiveTable, p
     plan.changes.push({ kind: 'retype', column, expr: converted });
     plan.sources.set(column.name, converted);
     plan.risks.push(risk);
-    if (risk === 'destructive') plan.losses.push(await valuesIn(ctx, table.name, column.name, fromKind, prevCol?.zero ?? null, `converted from ${fromKind} to ${column.kind}`));
+    // Counted before any step runs: a column renamed in this plan still has its old name.
+    if (risk === 'destructive') plan.losses.push(await valuesIn(ctx, table.name, renamedFrom ?? column.name, fromKind, prevCol?.zero ?? null, `converted from ${fromKind} to ${column.kind}`));
     return;
   }
   const wantRef = column.ref;

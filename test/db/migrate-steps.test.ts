@@ -117,6 +117,18 @@ const CASES: StepCase[] = [
     },
   },
   {
+    // Regression: the rename must be matched to the old column's date type (no text→date conversion),
+    // and nothing may be counted under the new name before the rename runs.
+    name: 'rename a date column by previousName (type kept)',
+    v1: [base('items', [{ name: 'publishedAt', type: 'date' }])],
+    seed: async (k) => void (await k('items').insert({ id: 'a' })),
+    v2: [base('items', [{ name: 'publishedOn', type: 'date', previousName: 'publishedAt' }])],
+    steps: ['rename_column:safe'],
+    check: async (t) => {
+      expect(await columns(t, 'items')).toEqual(['id', 'publishedOn']);
+    },
+  },
+  {
     name: 'rename collection (same collection id)',
     v1: [base('items', [text('title')], { id: ITEMS })],
     seed: async (k) => void (await k('items').insert({ id: 'a', title: 'kept' })),
