@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { isAbsolute, relative } from 'node:path';
+import pg from 'pg';
 import type { Config } from './config/index.js';
 import { connectDatabase, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
 import { createHttpApp } from './http/index.js';
@@ -14,10 +16,48 @@ export interface App {
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
-  const schema = await loadCollections(config.collectionsDir);
+  const schema = await loadSchema(config);
   for (const warning of schema.warnings) log.warn(warning);
-  const db = connectDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl);
   return { config, log, db, schema };
+}
+
+/**
+ * Loads the collection files; problems name each file relative to the working directory
+ * (`collections/posts.json: /fields/2/maxSelect: …`) when the folder is inside it.
+ */
+export function loadSchema(config: Pick<Config, 'collectionsDir'>): Promise<Schema> {
+  const rel = relative(process.cwd(), config.collectionsDir);
+  const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? config.collectionsDir : rel;
+  return loadCollections(shown);
+}
+
+/** The database cannot be reached: a runtime failure (exit 1) with a one-line message, not the driver's stack. */
+export class DatabaseUnreachableError extends Error {}
+
+/**
+ * Opens the database, first checking that PostgreSQL answers, so that an unreachable server fails
+ * promptly with one clear line (the pool would otherwise log the driver's stack and retry).
+ */
+export async function openDatabase(url: string, timeoutMs = 10_000): Promise<Database> {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+    } catch (err) {
+      throw new DatabaseUnreachableError(`Cannot connect to the database ${url.replace(/:[^:@/]*@/, ':***@')}: ${reason(err)}`, { cause: err });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+  return connectDatabase(url);
+}
+
+function reason(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: { message?: string }[] };
+  const text = e.message || e.errors?.map((x) => x.message).join('; ') || e.code || String(err);
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** Applies safe and rewrite steps (what `serve` may do on its own) and logs the plan. */

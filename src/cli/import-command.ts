@@ -27,7 +27,9 @@ export async function importCommand(file: string, flags: ImportFlags, out: NodeJ
   const files = result.collections.map((c) => ({ file: join(config.collectionsDir, `${String(c['name'])}.json`), text: collectionFileText(c) }));
   // Validate before writing anything: a bad import leaves the folder untouched.
   buildSchema(files.map((f) => ({ file: relative(process.cwd(), f.file), text: f.text })));
-  const existing = (await Promise.all(files.map(async (f) => ((await exists(f.file)) ? f.file : null)))).filter((f): f is string => f !== null);
+  const existing = (await Promise.all(files.map(async (f) => ((await exists(f.file)) ? f.file : null))))
+    .filter((f): f is string => f !== null)
+    .sort();
   if (existing.length > 0 && !flags.force) {
     throw new UsageError(`Refusing to overwrite existing files (use --force):\n${existing.map((f) => `  ${relative(process.cwd(), f)}`).join('\n')}`);
   }

@@ -1,6 +1,6 @@
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { connectDatabase, formatPlan, migrate } from '../db/index.js';
-import { loadCollections } from '../schema/index.js';
+import { loadSchema, openDatabase } from '../app.js';
+import { formatPlan, migrate } from '../db/index.js';
 import { EXIT_OK } from './exit.js';
 
 export interface MigrateFlags extends ConfigFlags {
@@ -11,8 +11,8 @@ export interface MigrateFlags extends ConfigFlags {
 /** `galley migrate [--plan] [--allow-destructive]`: print the plan, or apply it. */
 export async function migrateCommand(flags: MigrateFlags, out: NodeJS.WritableStream): Promise<number> {
   const config = loadConfig(flags);
-  const schema = await loadCollections(config.collectionsDir);
-  const db = connectDatabase(config.databaseUrl);
+  const schema = await loadSchema(config);
+  const db = await openDatabase(config.databaseUrl);
   try {
     const result = await migrate(db, schema, { apply: !flags.plan, allowDestructive: Boolean(flags.allowDestructive) });
     out.write(`${formatPlan(result.plan)}\n`);

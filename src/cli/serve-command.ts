@@ -1,8 +1,7 @@
 import { watch } from 'chokidar';
-import { createApp, migrateForServe, startServer, type App } from '../app.js';
+import { createApp, loadSchema, migrateForServe, startServer, type App } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { loadCollections } from '../schema/index.js';
 import { describeError } from './exit.js';
 
 /** `galley serve [--http HOST:PORT] [--dev]`: migrate (safe steps only), then serve until SIGTERM/SIGINT. */
@@ -17,8 +16,9 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
     throw err;
   }
   const running = await startServer(app);
+  // The watcher is ready before "listening" is logged, so no edit made after that line is missed.
+  const stopWatching = config.dev ? await watchCollections(app) : async () => {};
   log.info({ url: running.url, database: app.db.safeUrl, collections: app.schema.collections.length }, `Galley listening on ${running.url} (API ${running.url}/api, admin ${running.url}/_/)`);
-  const stopWatching = config.dev ? watchCollections(app) : async () => {};
   return new Promise<number>((done) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -35,13 +35,14 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
 }
 
 /** `--dev`: re-load the collection files on change and re-plan; destructive plans are refused with the same message as at start. */
-function watchCollections(app: App): () => Promise<void> {
+async function watchCollections(app: App): Promise<() => Promise<void>> {
   const watcher = watch(app.config.collectionsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150 } });
+  await new Promise<void>((ready) => watcher.once('ready', () => ready()));
   let queue = Promise.resolve();
   watcher.on('all', () => {
     queue = queue.then(async () => {
       try {
-        app.schema = await loadCollections(app.config.collectionsDir);
+        app.schema = await loadSchema(app.config);
         await migrateForServe(app);
       } catch (err) {
         app.log.error(`collections not applied: ${describeError(err)}`);
