@@ -3,23 +3,31 @@ import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DialectName } from './dialects/dialect.js';
+import { configureSqlite, pgTypes, postgresRunner, sqliteRunner, type SqlRunner } from './runner.js';
 
 export interface Database {
   knex: Knex;
   dialect: DialectName;
   /** The URL without its password, for logs. */
   safeUrl: string;
+  /** The driver-level runner the records API uses (opened on first use, closed with the database). */
+  runner(): SqlRunner;
   close(): Promise<void>;
 }
 
-/** PostgreSQL type OIDs whose text form Galley parses itself (dates keep PocketBase's format, -infinity stays zero). */
-const TIMESTAMPTZ_OID = 1184;
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === TIMESTAMPTZ_OID) return (value: string) => value;
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+/** Opens the runner once and closes it together with knex. */
+function withRunner(base: Omit<Database, 'runner' | 'close'>, open: () => SqlRunner): Database {
+  let runner: SqlRunner | null = null;
+  return {
+    ...base,
+    runner: () => (runner ??= open()),
+    close: async () => {
+      await runner?.close();
+      await base.knex.destroy();
+    },
+  };
+}
+
 
 export interface ConnectOptions {
   /** Largest pool size for PostgreSQL (SQLite always uses one connection). */
@@ -43,7 +51,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
         },
       },
     });
-    return { knex, dialect: 'postgres', safeUrl: url.replace(/:[^:@/]*@/, ':***@'), close: () => knex.destroy() };
+    return withRunner({ knex, dialect: 'postgres', safeUrl: url.replace(/:[^:@/]*@/, ':***@') }, () => postgresRunner(url, options.poolMax ?? 10));
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -56,10 +64,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
       max: 1,
       afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
         try {
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 30000');
-          conn.pragma('synchronous = NORMAL');
+          configureSqlite(conn);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -67,5 +72,8 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
       },
     },
   });
-  return { knex, dialect: 'sqlite', safeUrl: `sqlite:${file}`, close: () => knex.destroy() };
+  return withRunner({ knex, dialect: 'sqlite', safeUrl: `sqlite:${file}` }, () => {
+    if (file === ':memory:') throw new Error('the records API needs a SQLite file, not :memory:');
+    return sqliteRunner(file);
+  });
 }

@@ -95,6 +95,7 @@ function tableFor(c: Collection, resolve: (id: string) => Collection | undefined
       columns.push(columnFor(field, storage.column, resolve));
     }
   }
+  columns.push(versionColumn());
   const indexes = c.indexes
     .map((source) => ({ source, def: withoutJunctionColumns(parseIndex(source), multiRelations) }))
     .filter((spec): spec is IndexSpec => spec.def !== null);
@@ -116,6 +117,16 @@ function columnFor(field: Field, kind: ColumnKind, resolve: (id: string) => Coll
   if (field.previousName) spec.previousName = field.previousName;
   if (kind === 'ref') spec.ref = { table: targetName(field, resolve), onDelete: onDeleteFor(field) };
   return spec;
+}
+
+/**
+ * Galley's record version, behind the ETag: random on insert (so a re-created id
+ * never repeats an old ETag), incremented by every update.
+ */
+export const VERSION_COLUMN = '_galley_version';
+
+function versionColumn(): ColumnSpec {
+  return { name: VERSION_COLUMN, kind: 'number', fieldId: VERSION_COLUMN, fieldType: 'number', primaryKey: false, nullable: false, zero: 0 };
 }
 
 function onDeleteFor(field: Field): OnDelete {

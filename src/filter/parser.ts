@@ -102,6 +102,7 @@ class Parser {
   }
 }
 
+/** A token for an error message; JSON quoting keeps newlines and control characters on one line. */
 function describe(token: Token): string {
-  return token.kind === 'eof' ? 'end of input' : `"${token.value}"`;
+  return token.kind === 'eof' ? 'end of input' : JSON.stringify(token.value);
 }

@@ -178,8 +178,8 @@ describe.each(DIALECTS)('migration safety (%s)', (dialect) => {
         sql: {
           // SQLite cannot alter a column: rebuild the table by hand with n as TEXT.
           sqlite: [
-            'CREATE TABLE "items_new" ("id" TEXT PRIMARY KEY NOT NULL, "title" TEXT NOT NULL DEFAULT \'\', "n" TEXT NOT NULL DEFAULT \'\', "keep" TEXT NOT NULL DEFAULT \'\')',
-            'INSERT INTO "items_new" SELECT "id", "title", CAST("n" AS TEXT), "keep" FROM "items"',
+            'CREATE TABLE "items_new" ("id" TEXT PRIMARY KEY NOT NULL, "title" TEXT NOT NULL DEFAULT \'\', "n" TEXT NOT NULL DEFAULT \'\', "keep" TEXT NOT NULL DEFAULT \'\', "_galley_version" NUMERIC NOT NULL DEFAULT 0)',
+            'INSERT INTO "items_new" SELECT "id", "title", CAST("n" AS TEXT), "keep", "_galley_version" FROM "items"',
             'DROP TABLE "items"',
             'ALTER TABLE "items_new" RENAME TO "items"',
           ],

@@ -1,0 +1,235 @@
+import Sqlite from 'better-sqlite3';
+import pg from 'pg';
+import { AppError } from '../errors/index.js';
+import type { DialectName } from './dialects/dialect.js';
+
+export type Row = Record<string, unknown>;
+
+/**
+ * The records API's path to the database: raw parameterized SQL (`?` placeholders)
+ * on a driver connection, without a query builder in between. Statements are
+ * prepared once per SQL text (SQLite) or converted to `$n` once (PostgreSQL).
+ */
+export interface SqlRunner {
+  readonly dialect: DialectName;
+  all(text: string, values: readonly unknown[]): Promise<Row[]>;
+  /** Executes a write; resolves to the number of affected rows. */
+  run(text: string, values: readonly unknown[]): Promise<number>;
+  /** Runs `fn` in one transaction; a nested call joins the outer one. */
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const STATEMENT_CACHE_SIZE = 1000;
+
+/** A Map that forgets its oldest entry past `max`. */
+class BoundedCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string, make: () => V): V {
+    let value = this.map.get(key);
+    if (value === undefined) {
+      value = make();
+      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+}
+
+/** A FIFO lock: SQLite has one connection, so a transaction must keep other requests out until it ends. */
+class Lock {
+  private tail: Promise<void> = Promise.resolve();
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const ready = this.tail.then(() => release);
+    this.tail = this.tail.then(() => next);
+    return ready;
+  }
+}
+
+/** Every SQLite connection Galley opens (knex's and the runner's) gets these. */
+export function configureSqlite(conn: { pragma(sql: string, options?: { simple: boolean }): unknown }): void {
+  // The busy timeout first: the pragmas below take locks and must wait for other processes.
+  conn.pragma('busy_timeout = 30000');
+  enableWal(conn);
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('synchronous = NORMAL');
+}
+
+const WAL_ATTEMPTS = 200;
+const WAL_RETRY_MS = 25;
+
+/**
+ * Switching a fresh file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+ * (without the busy handler) when another process is doing the same, e.g. two `galley migrate`
+ * started together. The mode is stored in the file, so once one of them wins the others see "wal".
+ */
+function enableWal(conn: { pragma(sql: string, options?: { simple: boolean }): unknown }): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (String(conn.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal') return;
+      conn.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= WAL_ATTEMPTS) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_RETRY_MS);
+    }
+  }
+}
+
+/** PostgreSQL type OIDs whose text form Galley parses itself (dates keep PocketBase's format, -infinity stays zero). */
+const TIMESTAMPTZ_OID = 1184;
+export const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMPTZ_OID) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export function sqliteRunner(file: string): SqlRunner {
+  const db = new Sqlite(file);
+  configureSqlite(db);
+  const statements = new BoundedCache<Sqlite.Statement>(STATEMENT_CACHE_SIZE);
+  const lock = new Lock();
+  let inTransaction = false;
+  const prepare = (text: string) => statements.get(text, () => db.prepare(text));
+  const exec = {
+    all: (text: string, values: readonly unknown[]) => {
+      const stmt = prepare(text);
+      return stmt.reader ? (stmt.all(...values) as Row[]) : (stmt.run(...values), []);
+    },
+    run: (text: string, values: readonly unknown[]) => {
+      const stmt = prepare(text);
+      return stmt.reader ? stmt.all(...values).length : stmt.run(...values).changes;
+    },
+  };
+  const txRunner: SqlRunner = {
+    dialect: 'sqlite',
+    all: async (text, values) => exec.all(text, values),
+    run: async (text, values) => exec.run(text, values),
+    transaction: (fn) => fn(txRunner),
+    close: async () => {},
+  };
+  const outside = async <T>(fn: () => T): Promise<T> => {
+    if (!inTransaction) return fn();
+    const release = await lock.acquire();
+    try {
+      return fn();
+    } finally {
+      release();
+    }
+  };
+  return {
+    dialect: 'sqlite',
+    all: (text, values) => outside(() => exec.all(text, values)),
+    run: (text, values) => outside(() => exec.run(text, values)),
+    async transaction(fn) {
+      const release = await lock.acquire();
+      inTransaction = true;
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(txRunner);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        inTransaction = false;
+        release();
+      }
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+/** `?` placeholders → `$1..$n` (the compiler never puts a literal `?` in SQL text). */
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Session settings from the first statement (a SET on connect would race the first query). */
+function withUtc(url: string): string {
+  const u = new URL(url);
+  const options = u.searchParams.get('options') ?? '';
+  // JIT compiles the large generated filters for seconds before running them in milliseconds.
+  u.searchParams.set('options', `${options} -c TimeZone=UTC -c jit=off`.trim());
+  return u.toString();
+}
+
+export function postgresRunner(url: string, poolMax: number): SqlRunner {
+  const pool = new pg.Pool({
+    connectionString: withUtc(url),
+    max: poolMax,
+    types: pgTypes,
+  });
+  // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const texts = new BoundedCache<string>(STATEMENT_CACHE_SIZE);
+  const convert = (text: string) => texts.get(text, () => numbered(text));
+  const query = async (q: { query: pg.Pool['query'] }, text: string, values: readonly unknown[]) => {
+    try {
+      return await q.query(convert(text), values as unknown[]);
+    } catch (err) {
+      throw asValueError(err);
+    }
+  };
+  const over = (q: { query: pg.Pool['query'] }): Pick<SqlRunner, 'all' | 'run'> => ({
+    all: async (text, values) => (await query(q, text, values)).rows as Row[],
+    run: async (text, values) => (await query(q, text, values)).rowCount ?? 0,
+  });
+  return {
+    dialect: 'postgres',
+    ...over(pool),
+    async transaction(fn) {
+      // Two transactions that lock the same rows in opposite order deadlock; PostgreSQL aborts
+      // one of them. The whole transaction is re-run (it is all-or-nothing), a few times at most.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await runTransaction(fn);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (attempt >= MAX_TX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw err;
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+        }
+      }
+    },
+    close: () => pool.end(),
+  };
+
+  async function runTransaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    const tx: SqlRunner = { dialect: 'postgres', ...over(client as unknown as { query: pg.Pool['query'] }), transaction: (inner) => inner(tx), close: async () => {} };
+    try {
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const MAX_TX_ATTEMPTS = 4;
+
+/**
+ * PostgreSQL refuses some values SQLite stores (a NUL character in text, an
+ * out-of-range date): SQLSTATE class 22 is bad input, a 400 — never a 500.
+ */
+function asValueError(err: unknown): unknown {
+  const e = err as { code?: string; message?: string };
+  if (typeof e.code !== 'string' || !e.code.startsWith('22')) return err;
+  // The driver's text stays in the log (cause); the client gets a stable sentence.
+  return new AppError('bad_request', 'A value in this request cannot be stored or compared by the database (for example a NUL character, or a date out of range).', {}, { cause: err });
+}
