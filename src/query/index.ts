@@ -1,0 +1,6 @@
+export { compileCondition, compileScalar, ruleCondition, invalidFilter, MAX_COMPARISONS, MAX_RELATION_HOPS, type CompileContext } from './compile.js';
+export { compileSort, MAX_SORT_FIELDS } from './sort.js';
+export { queryDialect, constant, type QueryDialect, type ValueExpr, type Kind } from './dialect.js';
+export { AliasCounter, JoinSet } from './joins.js';
+export { fieldAccess, findField, hasUniqueIndex, type FieldAccess } from './fields.js';
+export { fmt, ident, joinSql, sql, type Sql } from './sql.js';

@@ -1,0 +1,37 @@
+/**
+ * SQL fragments with positional `?` parameters. Values never enter the text:
+ * every literal from a filter, a rule or a request is a parameter, and
+ * identifiers come only from the schema (quoted by `ident`).
+ */
+export interface Sql {
+  text: string;
+  values: unknown[];
+}
+
+export function sql(text: string, values: unknown[] = []): Sql {
+  return { text, values };
+}
+
+/** Concatenates fragments with a separator, keeping parameters in order. */
+export function joinSql(parts: readonly Sql[], separator: string): Sql {
+  return { text: parts.map((p) => p.text).join(separator), values: parts.flatMap((p) => p.values) };
+}
+
+/**
+ * Template tag: `fmt\`${a} = ${b}\`` where each interpolation is a Sql fragment.
+ * @example fmt`(${left} OR ${right})`
+ */
+export function fmt(strings: TemplateStringsArray, ...parts: Sql[]): Sql {
+  let text = strings[0]!;
+  const values: unknown[] = [];
+  parts.forEach((part, i) => {
+    text += part.text + strings[i + 1]!;
+    values.push(...part.values);
+  });
+  return { text, values };
+}
+
+/** A double-quoted identifier (valid on SQLite and PostgreSQL); names come from the schema only. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
