@@ -1,9 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { isAbsolute, relative } from 'node:path';
 import pg from 'pg';
 import type { Config } from './config/index.js';
-import { connectDatabase, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
-import { createHttpApp } from './http/index.js';
+import { Tokens } from './auth/tokens.js';
+import { connectDatabase, ensureSystemTables, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
+import { buildRuntime, type RecordsRuntime } from './records/runtime.js';
+import { createHttpApp, MAX_HEADER_SIZE } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -13,13 +15,15 @@ export interface App {
   log: Logger;
   db: Database;
   schema: Schema;
+  /** The compiled collections the API serves; rebuilt by activateSchema after each successful migration. */
+  records: RecordsRuntime;
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
   const schema = await loadSchema(config);
   for (const warning of schema.warnings) log.warn(warning);
   const db = await openDatabase(config.databaseUrl);
-  return { config, log, db, schema };
+  return { config, log, db, schema, records: buildRuntime(schema, db.dialect) };
 }
 
 /**
@@ -70,7 +74,14 @@ export async function migrateForServe(app: App): Promise<MigrateResult> {
   } else {
     app.log.info('database is up to date');
   }
+  await activateSchema(app);
   return result;
+}
+
+/** Serves the current schema: Galley's own tables exist, validators and SQL are compiled once here. */
+export async function activateSchema(app: App): Promise<void> {
+  await ensureSystemTables(app.db.runner());
+  app.records = buildRuntime(app.schema, app.db.dialect);
 }
 
 export interface RunningServer {
@@ -81,9 +92,11 @@ export interface RunningServer {
 }
 
 export async function startServer(app: App): Promise<RunningServer> {
-  const http = createHttpApp({ log: app.log });
+  const runner = app.db.runner();
+  const runtime = () => app.records;
+  const http = createHttpApp({ log: app.log, records: { runtime, runner, tokens: new Tokens(runner, runtime) } });
   const server = await new Promise<Server>((resolveListen, reject) => {
-    const s = http.listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
+    const s = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
     s.once('error', reject);
   });
   const address = server.address();

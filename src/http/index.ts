@@ -3,10 +3,21 @@ import type { Logger } from '../log/index.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
+import { batchRoutes } from './routes-batch.js';
+import { collectionRoutes } from './routes-collections.js';
+import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { securityHeaders } from './security-headers.js';
+
+/**
+ * Node's default 16 KiB header limit answers a long (percent-encoded) filter with a bare 431;
+ * with 64 KiB the request reaches the API, which refuses filters over 3500 characters in JSON.
+ */
+export const MAX_HEADER_SIZE = 64 * 1024;
 
 export interface HttpDeps {
   log: Logger;
+  /** Absent in processes that serve no records (e.g. a bare health check). */
+  records?: RecordsHttpDeps;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -16,11 +27,16 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('etag', false);
   app.use(requestLogger(deps.log));
   app.use(securityHeaders);
-  app.use(express.json({ limit: '32mb' }));
   app.use(healthRoutes());
+  if (deps.records) {
+    app.use(recordRoutes(deps.records));
+    app.use(batchRoutes(deps.records));
+    app.use(collectionRoutes(deps.records));
+  }
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;
 }
 
 export { errorBody, type ErrorBody } from './error-handler.js';
+export type { RecordsHttpDeps } from './routes-records.js';

@@ -1,0 +1,27 @@
+import type { Response } from 'express';
+
+/** A handler's answer, written in one place (and stored as is for Idempotency-Key replays). */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * JSON as Go's encoder writes it (what PocketBase clients see): `<`, `>`, `&`
+ * escaped as \u003c, \u003e, \u0026 and a trailing newline.
+ */
+export function goJson(body: unknown): string {
+  return JSON.stringify(body).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+}
+
+export function send(res: Response, reply: Reply): void {
+  if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
+  res.status(reply.status);
+  if (reply.body === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json');
+  res.end(goJson(reply.body));
+}

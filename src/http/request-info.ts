@@ -1,0 +1,40 @@
+import type { Request } from 'express';
+import type { AuthIdentity, RequestInfo } from '../records/types.js';
+
+/** `@request.*` for one HTTP request: first values of query and headers, header keys normalized as PocketBase does. */
+export function requestInfo(req: Request, auth: AuthIdentity | null, context = 'default'): RequestInfo {
+  return {
+    auth,
+    superuser: auth?.collection.name === '_superusers',
+    method: req.method.toUpperCase(),
+    context,
+    query: firstValues(req.query as Record<string, unknown>),
+    headers: headerValues(req.headers),
+    body: {},
+  };
+}
+
+function firstValues(query: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (typeof first === 'string') out[k] = first;
+  }
+  return out;
+}
+
+export function headerValues(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase().replace(/\W/g, '_')] = Array.isArray(v) ? (v[0] ?? '') : v;
+  }
+  return out;
+}
+
+/** A query parameter as one string (the first when repeated), for the record endpoints. */
+export function queryString(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : undefined;
+}

@@ -1,0 +1,116 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import type { SqlRunner } from '../db/index.js';
+import type { Tokens } from '../auth/tokens.js';
+import type { RecordsRuntime } from '../records/runtime.js';
+import { createRecord, deleteRecord, etagListHas, etagOf, findRuntime, listRecords, updateRecord, viewRecord, type RecordQuery, type RecordResult } from '../records/service.js';
+import type { AuthIdentity, RequestInfo } from '../records/types.js';
+import { readRequestBody, recordBodyLimit } from './body.js';
+import { fingerprintOf, idempotent } from './idempotency.js';
+import { send, type Reply } from './reply.js';
+import { queryString, requestInfo } from './request-info.js';
+
+/** What the record routes need, read per request so that a --dev reload swaps the collections in place. */
+export interface RecordsHttpDeps {
+  runtime(): RecordsRuntime;
+  runner: SqlRunner;
+  tokens: Tokens;
+}
+
+const QUERY_KEYS = ['page', 'perPage', 'sort', 'filter', 'skipTotal', 'expand', 'fields'] as const;
+
+export function recordQuery(req: Request): RecordQuery {
+  const query: RecordQuery = {};
+  for (const key of QUERY_KEYS) {
+    const value = queryString(req, key);
+    if (value !== undefined) query[key] = value;
+  }
+  return query;
+}
+
+const AUTH = Symbol('auth');
+
+/** The requester, resolved once per request from its Authorization header (invalid tokens → guest). */
+export function authOf(deps: RecordsHttpDeps, req: Request): Promise<AuthIdentity | null> {
+  const holder = req as Request & { [AUTH]?: Promise<AuthIdentity | null> };
+  return (holder[AUTH] ??= deps.tokens.resolve(req.headers.authorization));
+}
+
+/** Wraps an async handler that returns a Reply; thrown errors go to the one error handler. */
+export function handle(fn: (req: Request) => Promise<Reply>): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      send(res, await fn(req));
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function recordReply(result: RecordResult): Reply {
+  return { status: 200, body: result.record, ...(result.version ? { headers: { ETag: etagOf(result.version) } } : {}) };
+}
+
+/** Idempotency scope: the requester and the target, so keys never collide across users or endpoints. */
+export function idempotencyScope(req: Request, info: RequestInfo): string {
+  const who = info.auth ? `${info.auth.collection.id}:${String(info.auth.record['id'])}` : 'guest';
+  return `${who} ${req.method} ${req.path}`;
+}
+
+export function recordRoutes(deps: RecordsHttpDeps): Router {
+  const router = Router();
+  const base = '/api/collections/:collection/records';
+  const records = () => ({ runtime: deps.runtime(), runner: deps.runner });
+  const info = async (req: Request) => requestInfo(req, await authOf(deps, req));
+  const param = (req: Request, name: string) => String(req.params[name]);
+
+  router.get(
+    base,
+    handle(async (req) => ({ status: 200, body: await listRecords(records(), param(req, 'collection'), recordQuery(req), await info(req)) })),
+  );
+
+  router.get(
+    `${base}/:id`,
+    handle(async (req) => {
+      const result = await viewRecord(records(), param(req, 'collection'), param(req, 'id'), recordQuery(req), await info(req));
+      const etag = result.version ? etagOf(result.version) : null;
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (etag && ifNoneMatch && etagListHas(ifNoneMatch, etag)) {
+        return { status: 304, headers: { ETag: etag } };
+      }
+      return recordReply(result);
+    }),
+  );
+
+  router.post(
+    base,
+    handle(async (req) => {
+      const rt = findRuntime(deps.runtime(), param(req, 'collection'));
+      const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
+      const requester = await info(req);
+      return idempotent(deps.runner, { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: fingerprintOf([req.originalUrl, body.data]) }, async () =>
+        recordReply(await createRecord(records(), param(req, 'collection'), body.data, recordQuery(req), requester)),
+      );
+    }),
+  );
+
+  router.patch(
+    `${base}/:id`,
+    handle(async (req) => {
+      const rt = findRuntime(deps.runtime(), param(req, 'collection'));
+      const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
+      const requester = await info(req);
+      return idempotent(deps.runner, { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: fingerprintOf([req.originalUrl, body.data, req.header('if-match') ?? null]) }, async () =>
+        recordReply(await updateRecord(records(), param(req, 'collection'), param(req, 'id'), body.data, recordQuery(req), requester, { ifMatch: req.header('if-match') ?? null })),
+      );
+    }),
+  );
+
+  router.delete(
+    `${base}/:id`,
+    handle(async (req) => {
+      await deleteRecord(records(), param(req, 'collection'), param(req, 'id'), await info(req), { ifMatch: req.header('if-match') ?? null });
+      return { status: 204 };
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import type { Express } from 'express';
+import pino from 'pino';
+import { activateSchema, type App } from '../../src/app.js';
+import { Tokens } from '../../src/auth/tokens.js';
+import { migrate, type DialectName } from '../../src/db/index.js';
+import { createHttpApp, MAX_HEADER_SIZE } from '../../src/http/index.js';
+import { createRecord } from '../../src/records/service.js';
+import type { RequestInfo } from '../../src/records/types.js';
+import { loadCollections, type Schema } from '../../src/schema/index.js';
+import { freshDatabase } from './dialects.js';
+import { schemaOf } from './schema.js';
+
+export const EXAMPLE_COLLECTIONS = resolve(import.meta.dirname, '../../collections');
+
+/** The requester used to seed data: a superuser that bypasses every rule. */
+export const SEEDER: RequestInfo = { auth: null, superuser: true, method: 'POST', context: 'default', query: {}, headers: {}, body: {} };
+
+export interface TestApp {
+  app: App;
+  /** The Express app, for supertest. */
+  http: Express;
+  tokens: Tokens;
+  /** A fresh superuser's token (until the auth endpoints exist, this is how tests get one). */
+  superuserToken(): Promise<string>;
+  /** Creates a record as a superuser through the records service; returns the API record. */
+  seed(collection: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Galley app on a fresh database (SQLite file or PostgreSQL schema), with
+ * the example collections or inline ones, migrated and ready to serve.
+ */
+export async function createTestApp(dialect: DialectName, collections?: Record<string, unknown>[]): Promise<TestApp> {
+  const schema: Schema = collections ? schemaOf(...collections) : await loadCollections(EXAMPLE_COLLECTIONS);
+  const t = await freshDatabase(dialect);
+  await migrate(t.db, schema, { apply: true, allowDestructive: false });
+  const log = pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
+  const app = { config: {} as App['config'], log, db: t.db, schema, records: null as unknown as App['records'] } satisfies App;
+  await activateSchema(app);
+  const runner = t.db.runner();
+  const runtime = () => app.records;
+  const tokens = new Tokens(runner, runtime);
+  const http = createHttpApp({ log, records: { runtime, runner, tokens } });
+  let server: Server | null = null;
+  let n = 0;
+  const seed = async (collection: string, data: Record<string, unknown>) =>
+    (await createRecord({ runtime: app.records, runner }, collection, data, {}, SEEDER)).record;
+  return {
+    app,
+    http,
+    tokens,
+    seed,
+    async superuserToken() {
+      const email = `root${++n}_${Date.now()}@example.com`;
+      const record = await seed('_superusers', { email, password: 'password123', passwordConfirm: 'password123' });
+      const rows = await runner.all('SELECT "tokenKey" FROM "_superusers" WHERE "id" = ?', [record['id']]);
+      return tokens.sign(app.records.find('_superusers')!, { ...record, tokenKey: rows[0]!['tokenKey'] });
+    },
+    listen: () =>
+      new Promise((done) => {
+        server = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(0, '127.0.0.1', () => {
+          const address = server!.address();
+          done(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+        });
+      }),
+    async close() {
+      if (server) await new Promise((r) => server!.close(() => r(null)));
+      await t.drop();
+    },
+  };
+}
