@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { isAbsolute, relative } from 'node:path';
 import pg from 'pg';
 import type { Config } from './config/index.js';
+import { installLink } from './auth/install.js';
 import { Tokens } from './auth/tokens.js';
+import { createMailer } from './mail/index.js';
+import { createAuthLimiters } from './ratelimit/index.js';
 import { connectDatabase, ensureSystemTables, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
 import { buildRuntime, type RecordsRuntime } from './records/runtime.js';
 import { createHttpApp, MAX_HEADER_SIZE } from './http/index.js';
@@ -94,7 +97,14 @@ export interface RunningServer {
 export async function startServer(app: App): Promise<RunningServer> {
   const runner = app.db.runner();
   const runtime = () => app.records;
-  const http = createHttpApp({ log: app.log, records: { runtime, runner, tokens: new Tokens(runner, runtime) } });
+  const tokens = new Tokens(runner, runtime);
+  const mailer = createMailer(app.config.mail, app.log);
+  const limiters = await createAuthLimiters({ limits: app.config.rateLimits, runner, redisUrl: app.config.redisUrl, log: app.log });
+  const http = createHttpApp({
+    log: app.log,
+    records: { runtime, runner, tokens },
+    auth: { auth: { runtime, runner, tokens, mailer, app: { name: app.config.appName, url: app.config.appUrl }, log: app.log }, limiters },
+  });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
     s.once('error', reject);
@@ -102,8 +112,14 @@ export async function startServer(app: App): Promise<RunningServer> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : app.config.http.port;
   const url = `http://${app.config.http.host.includes(':') ? `[${app.config.http.host}]` : app.config.http.host}:${port}`;
+  const link = await installLink({ tokens, runtime, runner }, app.config.appUrl);
+  if (link) app.log.warn({ installUrl: link }, `No superuser yet: open ${link} to create the first one (or run "galley superuser upsert EMAIL PASSWORD")`);
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= shutdown(app, server));
+  const close = () =>
+    (closing ??= shutdown(app, server).finally(async () => {
+      mailer.close();
+      await limiters.close();
+    }));
   return { server, url, close };
 }
 

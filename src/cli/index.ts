@@ -3,6 +3,7 @@ import { describeError, EXIT_USAGE, exitCodeFor } from './exit.js';
 import { importCommand } from './import-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { serveCommand } from './serve-command.js';
+import { superuserCommand } from './superuser-command.js';
 
 /** Builds the `galley` command line; each action resolves to the process exit code. */
 export function buildCli(setExit: (code: number) => void): Command {
@@ -29,6 +30,14 @@ export function buildCli(setExit: (code: number) => void): Command {
     .argument('<file>', 'the exported JSON file')
     .option('--force', 'overwrite existing collection files')
     .action((file: string, opts) => run(() => importCommand(file, opts, process.stdout)));
+  const superuser = program.command('superuser').description('create, reset or remove superusers (admin panel and API)');
+  common(superuser.command('upsert').description('create a superuser, or set the password of an existing one'))
+    .argument('<email>')
+    .argument('<password>')
+    .action((email: string, password: string, opts) => run(() => superuserCommand('upsert', email, password, opts, process.stdout)));
+  common(superuser.command('delete').description('remove a superuser'))
+    .argument('<email>')
+    .action((email: string, opts) => run(() => superuserCommand('delete', email, undefined, opts, process.stdout)));
   return program;
 }
 

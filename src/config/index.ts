@@ -14,6 +14,33 @@ export interface Config {
   prettyLogs: boolean;
   /** Milliseconds to let in-flight requests finish on SIGTERM/SIGINT. */
   shutdownTimeoutMs: number;
+  /** Shown in emails ({APP_NAME}) and used for links in them ({APP_URL}); the URL defaults to the listen address. */
+  appName: string;
+  appUrl: string;
+  mail: MailConfig;
+  /** When set, rate-limit counters live in Redis; otherwise in the database (shared by every node either way). */
+  redisUrl: string | null;
+  rateLimits: RateLimitsConfig;
+}
+
+export interface MailConfig {
+  /** `smtp://user:pass@host:587` or `smtps://…`; null = messages are written to the log (development). */
+  smtpUrl: string | null;
+  /** The From address: `Name <address>` or a bare address. */
+  from: string;
+}
+
+/** A limit of `max` requests per `windowSeconds`; max 0 = no limit. */
+export interface RateLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitsConfig {
+  /** Every auth endpoint, per client IP. */
+  authPerIp: RateLimit;
+  /** Failed sign-ins and emails sent, per identity (collection + email/username/otpId). */
+  authPerIdentity: RateLimit;
 }
 
 /** Command-line flags (from commander); each beats its environment variable. */
@@ -33,6 +60,13 @@ export const ENV_VARS = {
   GALLEY_LOG_LEVEL: 'fatal|error|warn|info|debug|trace|silent',
   GALLEY_LOG_PRETTY: 'true|false',
   GALLEY_SHUTDOWN_TIMEOUT_MS: 'grace period for in-flight requests',
+  GALLEY_APP_NAME: 'application name in emails',
+  GALLEY_APP_URL: 'public base URL for links in emails',
+  GALLEY_SMTP_URL: 'smtp(s)://user:pass@host:port; unset = emails go to the log',
+  GALLEY_MAIL_FROM: 'From address of emails',
+  GALLEY_REDIS_URL: 'redis://host:port for shared rate-limit counters; unset = the database',
+  GALLEY_RATE_LIMIT_AUTH_IP: 'auth requests per IP: N/SECONDS, 0 = off',
+  GALLEY_RATE_LIMIT_AUTH_IDENTITY: 'failed sign-ins and emails per identity: N/SECONDS, 0 = off',
 } as const;
 
 const schema = {
@@ -50,28 +84,53 @@ const schema = {
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     prettyLogs: { type: 'boolean' },
     shutdownTimeoutMs: { type: 'integer', minimum: 0 },
+    appName: { type: 'string', minLength: 1 },
+    appUrl: { type: 'string', pattern: '^https?://' },
+    mail: {
+      type: 'object',
+      properties: { smtpUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^smtps?://' }] }, from: { type: 'string', minLength: 3 } },
+      required: ['smtpUrl', 'from'],
+    },
+    redisUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^rediss?://' }] },
   },
-  required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs'],
+  required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs', 'appName', 'appUrl', 'mail', 'redisUrl', 'rateLimits'],
 };
 const validate = new Ajv({ allErrors: true }).compile<Config>(schema);
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): Readonly<Config> {
   const dataDir = resolve(flags.data ?? env['GALLEY_DATA'] ?? 'galley_data');
+  const http = parseHttp(flags.http ?? env['GALLEY_HTTP'] ?? '127.0.0.1:8090');
   const config = {
     collectionsDir: resolve(flags.collections ?? env['GALLEY_COLLECTIONS'] ?? 'collections'),
     dataDir,
     databaseUrl: flags.db ?? env['DATABASE_URL'] ?? `sqlite:${join(dataDir, 'data.db')}`,
-    http: parseHttp(flags.http ?? env['GALLEY_HTTP'] ?? '127.0.0.1:8090'),
+    http,
     dev: flags.dev ?? false,
     logLevel: env['GALLEY_LOG_LEVEL'] ?? 'info',
     prettyLogs: parseBool('GALLEY_LOG_PRETTY', env['GALLEY_LOG_PRETTY']) ?? isTty,
     shutdownTimeoutMs: parseInteger('GALLEY_SHUTDOWN_TIMEOUT_MS', env['GALLEY_SHUTDOWN_TIMEOUT_MS'] ?? '10000'),
+    appName: env['GALLEY_APP_NAME'] || 'Galley',
+    appUrl: (env['GALLEY_APP_URL'] || `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`).replace(/\/+$/, ''),
+    mail: { smtpUrl: env['GALLEY_SMTP_URL'] || null, from: env['GALLEY_MAIL_FROM'] || 'Galley <no-reply@localhost>' },
+    redisUrl: env['GALLEY_REDIS_URL'] || null,
+    rateLimits: {
+      authPerIp: parseRateLimit('GALLEY_RATE_LIMIT_AUTH_IP', env['GALLEY_RATE_LIMIT_AUTH_IP'] ?? '60/60'),
+      authPerIdentity: parseRateLimit('GALLEY_RATE_LIMIT_AUTH_IDENTITY', env['GALLEY_RATE_LIMIT_AUTH_IDENTITY'] ?? '10/900'),
+    },
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze({ ...config, http: Object.freeze(config.http) });
+}
+
+/** `N/SECONDS` (e.g. `60/60`), or `0` for no limit. */
+function parseRateLimit(name: string, value: string): RateLimit {
+  if (/^0+$/.test(value.trim())) return { max: 0, windowSeconds: 1 };
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m || Number(m[2]) === 0) throw new ConfigError(`Invalid ${name} "${value}": expected N/SECONDS (e.g. 60/60) or 0`);
+  return { max: Number(m[1]), windowSeconds: Number(m[2]) };
 }
 
 function parseHttp(value: string): { host: string; port: number } {

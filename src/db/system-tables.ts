@@ -7,15 +7,38 @@ import type { SqlRunner } from './runner.js';
  */
 export const SECRETS_TABLE = '_galley_secrets';
 export const IDEMPOTENCY_TABLE = '_galley_idempotency';
+/** Fixed-window counters of the rate limiter (when no Redis is configured). */
+export const RATE_LIMITS_TABLE = '_galley_rate_limits';
+/** One-time passwords sent by request-otp (hashed; single use; attempts counted). */
+export const OTPS_TABLE = '_galley_otps';
+/** Half-finished multi-factor sign-ins: which record passed which first method, and when. */
+export const MFAS_TABLE = '_galley_mfas';
 
 export async function ensureSystemTables(runner: SqlRunner): Promise<void> {
   const pg = runner.dialect === 'postgres';
-  await runner.run(`CREATE TABLE IF NOT EXISTS "${SECRETS_TABLE}" ("collection_id" TEXT PRIMARY KEY NOT NULL, "secret" TEXT NOT NULL)`, []);
+  const bigint = pg ? 'BIGINT' : 'INTEGER';
+  // kind: auth | verification | passwordReset | emailChange | file | install; fingerprint: what the secret is bound to (the authRule for kind auth).
+  await runner.run(
+    `CREATE TABLE IF NOT EXISTS "${SECRETS_TABLE}" ("collection_id" TEXT NOT NULL, "kind" TEXT NOT NULL, "secret" TEXT NOT NULL, ` +
+      `"fingerprint" TEXT NOT NULL DEFAULT '', PRIMARY KEY ("collection_id", "kind"))`,
+    [],
+  );
+  await runner.run(`CREATE TABLE IF NOT EXISTS "${RATE_LIMITS_TABLE}" ("key" TEXT PRIMARY KEY NOT NULL, "hits" INTEGER NOT NULL, "reset_at" ${bigint} NOT NULL)`, []);
+  await runner.run(
+    `CREATE TABLE IF NOT EXISTS "${OTPS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
+      `"password" TEXT NOT NULL, "sent_to" TEXT NOT NULL DEFAULT '', "attempts" INTEGER NOT NULL DEFAULT 0, "created_at" ${bigint} NOT NULL)`,
+    [],
+  );
+  await runner.run(
+    `CREATE TABLE IF NOT EXISTS "${MFAS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
+      `"method" TEXT NOT NULL, "created_at" ${bigint} NOT NULL)`,
+    [],
+  );
   await runner.run(
     `CREATE TABLE IF NOT EXISTS "${IDEMPOTENCY_TABLE}" (` +
       `"scope" TEXT NOT NULL, "key" TEXT NOT NULL, "fingerprint" TEXT NOT NULL, ` +
       `"status" INTEGER NOT NULL DEFAULT 0, "headers" TEXT NOT NULL DEFAULT '{}', "body" TEXT NOT NULL DEFAULT '', ` +
-      `"created_at" ${pg ? 'BIGINT' : 'INTEGER'} NOT NULL, PRIMARY KEY ("scope", "key"))`,
+      `"created_at" ${bigint} NOT NULL, PRIMARY KEY ("scope", "key"))`,
     [],
   );
 }

@@ -5,6 +5,7 @@ import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
 import { batchRoutes } from './routes-batch.js';
 import { collectionRoutes } from './routes-collections.js';
+import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -18,6 +19,8 @@ export interface HttpDeps {
   log: Logger;
   /** Absent in processes that serve no records (e.g. a bare health check). */
   records?: RecordsHttpDeps;
+  /** The auth endpoints; they need the records too. */
+  auth?: AuthHttpDeps;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -29,6 +32,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(securityHeaders);
   app.use(healthRoutes());
   if (deps.records) {
+    if (deps.auth) app.use(authRoutes(deps.records, deps.auth));
     app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
     app.use(collectionRoutes(deps.records));
@@ -40,3 +44,4 @@ export function createHttpApp(deps: HttpDeps): Express {
 
 export { errorBody, type ErrorBody } from './error-handler.js';
 export type { RecordsHttpDeps } from './routes-records.js';
+export type { AuthHttpDeps } from './routes-auth.js';

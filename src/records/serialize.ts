@@ -7,6 +7,8 @@ export interface Presentable {
   rt: CollectionRuntime;
   record: ApiRecord;
   expand?: Expansion;
+  /** The requester passes this auth record's manageRule: its email is shown. */
+  manageable?: boolean;
 }
 
 const NEVER_SHOWN = new Set(['password', 'tokenKey']);
@@ -70,8 +72,8 @@ function outputOrder(rt: CollectionRuntime): OutputKey[] {
   return order;
 }
 
-function emailVisible({ rt, record }: Presentable, info: RequestInfo): boolean {
-  if (info.superuser || record['emailVisibility'] === true) return true;
+function emailVisible({ rt, record, manageable }: Presentable, info: RequestInfo): boolean {
+  if (info.superuser || manageable || record['emailVisibility'] === true) return true;
   return info.auth !== null && info.auth.collection.id === rt.collection.id && info.auth.record['id'] === record['id'];
 }
 

@@ -1,9 +1,11 @@
+import { randomInt } from 'node:crypto';
 import type { SqlRunner } from '../db/index.js';
 import { AppError } from '../errors/index.js';
-import { compileSort, fmt, joinSql, sql, type Sql } from '../query/index.js';
-import { dialectFor, encodeValue } from '../db/index.js';
+import { compileSort, fmt, sql, type Sql } from '../query/index.js';
 import { formatDate } from '../schema/index.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { hashPassword, verifyPassword } from '../passwords/index.js';
+import { canManageRecord, canManageValues, markManaged } from './manage.js';
+import { virtualRow } from './virtual-row.js';
 import { allOf, checkClientExpression, clientFilterSql, compileContext, ruleSql, whereClause } from './access.js';
 import { expandRecords, parseExpand } from './expand.js';
 import { compileFieldsPicker } from './fields-picker.js';
@@ -72,6 +74,7 @@ export async function listRecords(deps: RecordsDeps, collection: string, query: 
     skipTotal ? Promise.resolve(null) : deps.runner.all(count.text, count.values),
   ]);
   const items: Presentable[] = rows.map((row) => ({ rt, record: rt.decode(row) }));
+  await markManaged(deps, items, info);
   if (expand) await expandRecords({ ...deps, info }, items, expand);
   const totalItems = total === null ? -1 : Number(total[0]!['n']);
   return {
@@ -102,8 +105,21 @@ async function loadOne(deps: RecordsDeps, rt: CollectionRuntime, id: string, rul
 async function respond(deps: RecordsDeps, item: Presentable, version: string | null, query: RecordQuery, info: RequestInfo): Promise<RecordResult> {
   const picker = query.fields ? compileFieldsPicker(query.fields) : null;
   const expand = query.expand ? parseExpand(query.expand) : null;
+  await markManaged(deps, [item], info);
   if (expand) await expandRecords({ ...deps, info }, [item], expand);
   return { record: pick(picker, present(item, info)), version };
+}
+
+/**
+ * The record of an auth response (§7.1): no rule applies (the caller authenticated it), its
+ * email is always shown, hidden fields stay hidden, `expand` is resolved as `info` may see it.
+ */
+export async function authRecordOf(deps: RecordsDeps, rt: CollectionRuntime, id: string, expandParam: string | undefined, info: RequestInfo): Promise<ApiRecord> {
+  const item = await loadOne(deps, rt, id, null);
+  if (!item) throw new AppError('not_found');
+  const expand = expandParam ? parseExpand(expandParam) : null;
+  if (expand) await expandRecords({ ...deps, info }, [item.presentable], expand);
+  return present(item.presentable, info, true);
 }
 
 function pick(picker: ReturnType<typeof compileFieldsPicker>, record: ApiRecord): ApiRecord {
@@ -153,7 +169,11 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
   const rt = findRuntime(deps.runtime, collection);
   writable(rt);
   if (!info.superuser && (rt.rules.createRule === null || rt.rules.createRule === undefined)) throw new AppError('forbidden');
-  const input = rt.resolveInput(data, { existing: null, superuser: info.superuser, canManage: info.superuser });
+  const input = rt.resolveInput(data, { existing: null, superuser: info.superuser, canManage: false });
+  if (!info.superuser && hasManagerOnlyKeys(rt, data) && (await canManageValues(deps, rt, input.values, { ...info, body: input.body }))) {
+    // Resolved again as a manager: `verified` may be set (the rule saw the submitted values).
+    Object.assign(input, rt.resolveInput(data, { existing: null, superuser: false, canManage: true }));
+  }
   if (Object.keys(input.errors).length > 0) throw new AppError('create_failed', undefined, input.errors);
   const now = formatDate(new Date());
   setAutodates(rt, input.values, now, true);
@@ -192,7 +212,8 @@ export async function updateRecord(deps: RecordsDeps, collection: string, id: st
     const txDeps = { ...deps, runner: tx };
     const existing = await loadOne(txDeps, rt, id, null, true);
     if (!existing) throw new AppError('not_found');
-    const input = rt.resolveInput(data, { existing: existing.presentable.record, superuser: info.superuser, canManage: info.superuser });
+    const canManage = !info.superuser && rt.collection.type === 'auth' && (await canManageRecord(txDeps, rt, id, info));
+    const input = rt.resolveInput(data, { existing: existing.presentable.record, superuser: info.superuser, canManage });
     const requestInfo: RequestInfo = { ...info, body: input.body };
     const rule = ruleSql(deps.runtime, rt, 'updateRule', requestInfo);
     if (rule) {
@@ -201,7 +222,7 @@ export async function updateRecord(deps: RecordsDeps, collection: string, id: st
     }
     checkIfMatch(options.ifMatch, existing.version);
     if (Object.keys(input.errors).length > 0) throw new AppError('update_failed', undefined, input.errors);
-    if (input.oldPassword !== undefined && !(await verifyPassword(input.oldPassword, String(existing.presentable.record['password'] ?? '')))) {
+    if (input.oldPassword !== undefined && !(await verifyPassword(input.oldPassword, String(existing.presentable.record['password'] ?? ''))).ok) {
       throw new AppError('update_failed', undefined, { oldPassword: { code: 'validation_invalid_old_password', message: 'Missing or invalid old password.' } });
     }
     setAutodates(rt, input.values, formatDate(new Date()), false);
@@ -212,6 +233,7 @@ export async function updateRecord(deps: RecordsDeps, collection: string, id: st
       input.values['password'] = await hashPassword(input.newPassword);
       input.changed.add('password');
     }
+    rotateTokenKey(rt, input.values, input.changed, existing.presentable.record);
     const missing = await missingRelations(tx, rt, input.values, input.changed, (cid) => deps.runtime.byId.get(cid));
     if (Object.keys(missing).length > 0) throw new AppError('update_failed', undefined, missing);
     await guardConstraints(rt, tx, 'update_failed', () => updateRow(tx, rt, id, input.values, input.changed));
@@ -271,20 +293,6 @@ async function createRefusal(deps: RecordsDeps, rt: CollectionRuntime, values: A
   return new AppError('create_failed', undefined, errors);
 }
 
-function virtualRow(rt: CollectionRuntime, values: ApiRecord, dialect: 'sqlite' | 'postgres'): Sql {
-  const parts = rt.columns.map((c) => {
-    let value: unknown;
-    try {
-      value = encodeValue(c, values[c.name], dialect);
-    } catch {
-      value = null; // an invalid value (e.g. NaN) reads as NULL here; validation reports it
-    }
-    const cast = dialect === 'postgres' ? `::${dialectFor(dialect).sqlType(c.kind)}` : '';
-    return sql(`?${cast} AS "${c.name.replace(/"/g, '""')}"`, [value]);
-  });
-  return fmt`SELECT ${joinSql(parts, ', ')}`;
-}
-
 /** If-Match: `*` or one of the listed ETags must match the stored version, else 412. */
 function checkIfMatch(ifMatch: string | null | undefined, version: string | null): void {
   if (ifMatch === undefined || ifMatch === null) return;
@@ -300,6 +308,44 @@ export function etagListHas(header: string, etag: string): boolean {
 /** The strong ETag of a record version. */
 export function etagOf(version: string): string {
   return `"${Number(version).toString(36)}"`;
+}
+
+/**
+ * Writes fields an auth flow decided (verified, a password hash, email, tokenKey): no rule or
+ * form validation applies, but `updated`-style autodates move and the ETag version changes.
+ * A unique-index clash (an email taken meanwhile) is a field error, not a 500.
+ */
+export async function writeAuthFields(runner: SqlRunner, rt: CollectionRuntime, id: string, changes: ApiRecord): Promise<void> {
+  const values = { ...changes };
+  const changed = new Set(Object.keys(changes));
+  setAutodates(rt, values, formatDate(new Date()), false);
+  for (const f of rt.collection.fields) if (f.type === 'autodate' && f['onUpdate']) changed.add(f.name);
+  await guardConstraints(rt, runner, 'update_failed', () => updateRow(runner, rt, id, values, changed));
+}
+
+/**
+ * A new password or email invalidates every token of the record (§7.2): its tokenKey, part of
+ * each token's signing key, is regenerated unless the same write sets one itself.
+ */
+export function rotateTokenKey(rt: CollectionRuntime, values: ApiRecord, changed: Set<string>, existing: ApiRecord): void {
+  if (rt.collection.type !== 'auth' || changed.has('tokenKey')) return;
+  const emailChanged = changed.has('email') && String(values['email'] ?? '') !== String(existing['email'] ?? '');
+  if (!changed.has('password') && !emailChanged) return;
+  values['tokenKey'] = newTokenKey();
+  changed.add('tokenKey');
+}
+
+/** PocketBase's tokenKey pattern: 50 characters of [a-zA-Z0-9]. */
+export function newTokenKey(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let key = '';
+  for (let i = 0; i < 50; i++) key += alphabet[randomInt(alphabet.length)];
+  return key;
+}
+
+/** Keys only a manager may send on create (email/password are anyone's on create). */
+function hasManagerOnlyKeys(rt: CollectionRuntime, data: Record<string, unknown>): boolean {
+  return rt.collection.type === 'auth' && Object.hasOwn(data, 'verified');
 }
 
 function setAutodates(rt: CollectionRuntime, values: ApiRecord, now: string, isNew: boolean): void {

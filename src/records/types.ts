@@ -17,6 +17,9 @@ export type FieldErrors = Record<string, FieldError>;
 export interface AuthIdentity {
   collection: Collection;
   record: ApiRecord;
+  /** The token it came with, and whether auth-refresh may replace it (impersonation tokens may not). */
+  token?: string;
+  refreshable?: boolean;
 }
 
 /**

@@ -4,6 +4,9 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { activateSchema, type App } from '../../src/app.js';
 import { Tokens } from '../../src/auth/tokens.js';
+import type { RateLimitsConfig } from '../../src/config/index.js';
+import { createMailer } from '../../src/mail/index.js';
+import { createAuthLimiters } from '../../src/ratelimit/index.js';
 import { migrate, type DialectName } from '../../src/db/index.js';
 import { createHttpApp, MAX_HEADER_SIZE } from '../../src/http/index.js';
 import { createRecord } from '../../src/records/service.js';
@@ -31,11 +34,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Where emails go (an in-process sink: test/helpers/smtp-sink.ts); default: the (silent) log. */
+  smtpUrl?: string;
+  /** Default: no limits, so scenario suites never trip them. */
+  rateLimits?: RateLimitsConfig;
+  redisUrl?: string;
+}
+
+const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
+export const TEST_APP_URL = 'http://galley.test';
+
 /**
  * A real Galley app on a fresh database (SQLite file or PostgreSQL schema), with
  * the example collections or inline ones, migrated and ready to serve.
  */
-export async function createTestApp(dialect: DialectName, collections?: Record<string, unknown>[]): Promise<TestApp> {
+export async function createTestApp(dialect: DialectName, collections?: Record<string, unknown>[], options: TestAppOptions = {}): Promise<TestApp> {
   const schema: Schema = collections ? schemaOf(...collections) : await loadCollections(EXAMPLE_COLLECTIONS);
   const t = await freshDatabase(dialect);
   await migrate(t.db, schema, { apply: true, allowDestructive: false });
@@ -45,7 +59,13 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const runner = t.db.runner();
   const runtime = () => app.records;
   const tokens = new Tokens(runner, runtime);
-  const http = createHttpApp({ log, records: { runtime, runner, tokens } });
+  const mailer = createMailer({ smtpUrl: options.smtpUrl ?? null, from: 'Galley Test <galley@example.com>' }, log);
+  const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
+  const http = createHttpApp({
+    log,
+    records: { runtime, runner, tokens },
+    auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log }, limiters },
+  });
   let server: Server | null = null;
   let n = 0;
   const seed = async (collection: string, data: Record<string, unknown>) =>
@@ -70,6 +90,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
       }),
     async close() {
       if (server) await new Promise((r) => server!.close(() => r(null)));
+      mailer.close();
+      await limiters.close();
       await t.drop();
     },
   };

@@ -186,7 +186,7 @@ describe('normalization', () => {
 describe('loadCollections', () => {
   it("loads the repo's collections/ folder", async () => {
     const schema = await loadCollections(REPO_COLLECTIONS);
-    expect(schema.collections.map((c) => c.name)).toEqual(['_superusers', 'comments', 'posts', 'tags', 'users']);
+    expect(schema.collections.map((c) => c.name)).toEqual(['_superusers', 'comments', 'moderators', 'posts', 'tags', 'users']);
     expect(schema.warnings).toEqual([]);
     const comments = get(schema, 'comments');
     expect(fieldOf(comments, 'post').collectionId).toBe(get(schema, 'posts').id);

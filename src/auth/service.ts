@@ -1,0 +1,374 @@
+import type { SqlRunner } from '../db/index.js';
+import { AppError, type FieldError } from '../errors/index.js';
+import { DEFAULT_TEMPLATES, renderTemplate, type Mailer, type MailTemplate } from '../mail/index.js';
+import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.js';
+import { compileCondition, fmt, sql } from '../query/index.js';
+import { compileContext } from '../records/access.js';
+import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
+import { authRecordOf, newTokenKey, writeAuthFields } from '../records/service.js';
+import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
+import { isEmail } from '../records/validate.js';
+import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
+import type { Logger } from '../log/index.js';
+import type { Tokens } from './tokens.js';
+
+/** What the auth flows need; `runtime` is read per call so a --dev reload applies at once. */
+export interface AuthDeps {
+  runtime: () => RecordsRuntime;
+  runner: SqlRunner;
+  tokens: Tokens;
+  mailer: Mailer;
+  /** {APP_NAME} and {APP_URL} in emails. */
+  app: { name: string; url: string };
+  log: Logger;
+}
+
+/** A finished sign-in, or the first half of an MFA sign-in (answered 401 `{mfaId}`, §7.3). */
+export type AuthOutcome = { kind: 'auth'; record: ApiRecord; token: string } | { kind: 'mfa'; mfaId: string };
+
+type Body = Record<string, unknown>;
+type Method = 'password' | 'otp';
+
+const SUPERUSERS = '_superusers';
+
+// ---- lookups --------------------------------------------------------------------------------
+
+/** The auth collection of the path; any other collection is a 404 with PocketBase's message. */
+export function authCollection(deps: AuthDeps, name: string): CollectionRuntime {
+  const rt = deps.runtime().find(name);
+  if (!rt || rt.collection.type !== 'auth') throw new AppError('auth_collection_not_found');
+  return rt;
+}
+
+async function loadRecord(deps: AuthDeps, rt: CollectionRuntime, where: string, params: unknown[]): Promise<ApiRecord | null> {
+  const rows = await deps.runner.all(`SELECT ${rt.selectList} FROM ${rt.table} r WHERE ${where} LIMIT 1`, params);
+  return rows[0] ? rt.decode(rows[0]) : null;
+}
+
+/** By email, ignoring ASCII case as PocketBase does; an exact match wins when both exist. */
+function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
+  if (email === '') return Promise.resolve(null);
+  return loadRecord(deps, rt, `lower(r."email") = lower(?) ORDER BY (r."email" = ?) DESC`, [email, email]);
+}
+
+function findByField(deps: AuthDeps, rt: CollectionRuntime, field: string, value: string): Promise<ApiRecord | null> {
+  if (field === 'email') return findByEmail(deps, rt, value);
+  return loadRecord(deps, rt, `r."${field.replace(/"/g, '""')}" = ?`, [value]);
+}
+
+// ---- options --------------------------------------------------------------------------------
+
+interface EnabledOption {
+  enabled?: boolean;
+}
+const option = <T extends object>(rt: CollectionRuntime, key: string): (T & EnabledOption) | undefined => rt.collection[key] as (T & EnabledOption) | undefined;
+
+function passwordAuth(rt: CollectionRuntime): { enabled: boolean; identityFields: string[] } {
+  const o = option<{ identityFields?: string[] }>(rt, 'passwordAuth');
+  return { enabled: o?.enabled ?? true, identityFields: o?.identityFields ?? ['email'] };
+}
+
+function otpOptions(rt: CollectionRuntime): { enabled: boolean; duration: number; length: number; emailTemplate?: Partial<MailTemplate> } {
+  const o = option<{ duration?: number; length?: number; emailTemplate?: Partial<MailTemplate> }>(rt, 'otp');
+  return { enabled: o?.enabled ?? false, duration: o?.duration ?? 180, length: o?.length ?? 8, ...(o?.emailTemplate ? { emailTemplate: o.emailTemplate } : {}) };
+}
+
+function mfaOptions(rt: CollectionRuntime): { enabled: boolean; duration: number; rule: string } {
+  const o = option<{ duration?: number; rule?: string }>(rt, 'mfa');
+  return { enabled: o?.enabled ?? false, duration: o?.duration ?? 600, rule: o?.rule ?? '' };
+}
+
+/** GET auth-methods (§7.1): what the SDK and the admin panel offer on the sign-in screen. */
+export function authMethods(deps: AuthDeps, collection: string): Record<string, unknown> {
+  const rt = authCollection(deps, collection);
+  const password = passwordAuth(rt);
+  const otp = otpOptions(rt);
+  const mfa = mfaOptions(rt);
+  const identityFields = password.enabled ? password.identityFields : [];
+  return {
+    authProviders: [],
+    emailPassword: identityFields.includes('email'),
+    mfa: { duration: mfa.enabled ? mfa.duration : 0, enabled: mfa.enabled },
+    oauth2: { enabled: false, providers: [] },
+    otp: { duration: otp.enabled ? otp.duration : 0, enabled: otp.enabled },
+    password: { enabled: password.enabled, identityFields },
+    usernamePassword: identityFields.includes('username'),
+  };
+}
+
+// ---- body validation ------------------------------------------------------------------------
+
+const REQUIRED: FieldError = { code: 'validation_required', message: 'Cannot be blank.' };
+
+function text(body: Body, key: string): string {
+  const v = body[key];
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/** PocketBase's form checks: required, length 1–255 (or min/max), email format; all errors at once. */
+function checkForm(checks: Record<string, { value: string; min?: number; max?: number; email?: boolean; required?: boolean }>): void {
+  const errors: Record<string, FieldError> = {};
+  for (const [key, c] of Object.entries(checks)) {
+    const length = [...c.value].length;
+    if (c.value === '') {
+      if (c.required !== false) errors[key] = REQUIRED;
+    } else if (c.email && !isEmail(c.value)) {
+      errors[key] = { code: 'validation_is_email', message: 'Must be a valid email address.' };
+    } else if (length < (c.min ?? 1) || length > (c.max ?? 255)) {
+      errors[key] = { code: 'validation_length_out_of_range', message: `The length must be between ${c.min ?? 1} and ${c.max ?? 255}.` };
+    }
+  }
+  if (Object.keys(errors).length > 0) throw new AppError('auth_invalid_data', undefined, errors);
+}
+
+// ---- sign-in --------------------------------------------------------------------------------
+
+/** POST auth-with-password: same 400 for an unknown identity and a wrong password, in the same time. */
+export async function authWithPassword(deps: AuthDeps, collection: string, body: Body, info: RequestInfo, mfaId: string): Promise<AuthOutcome> {
+  const rt = authCollection(deps, collection);
+  const options = passwordAuth(rt);
+  if (!options.enabled) throw new AppError('auth_method_disabled', 'The collection is not configured to allow password authentication.');
+  const identity = text(body, 'identity');
+  const password = text(body, 'password');
+  const identityField = text(body, 'identityField');
+  checkForm({ identity: { value: identity }, password: { value: password } });
+  if (identityField !== '' && !options.identityFields.includes(identityField)) {
+    throw new AppError('auth_invalid_data', undefined, { identityField: { code: 'validation_in_invalid', message: 'Must be a valid value.' } });
+  }
+  let record: ApiRecord | null = null;
+  const fields = (identityField ? [identityField] : options.identityFields).filter((name) => rt.columns.some((c) => c.name === name));
+  for (const field of fields) {
+    record = await findByField(deps, rt, field, identity);
+    if (record) break;
+  }
+  if (!record) {
+    await verifyNothing(password);
+    throw new AppError('auth_failed');
+  }
+  const check = await verifyPassword(password, String(record['password'] ?? ''));
+  if (!check.ok) throw new AppError('auth_failed');
+  if (check.needsRehash) await writeAuthFields(deps.runner, rt, String(record['id']), { password: await hashPassword(password) });
+  return finishAuth(deps, rt, record, 'password', mfaId, info);
+}
+
+/** POST request-otp: an unknown email gets a decoy otpId, so the answer reveals nothing. */
+export async function requestOtp(deps: AuthDeps, collection: string, body: Body): Promise<{ otpId: string }> {
+  const rt = authCollection(deps, collection);
+  const options = otpOptions(rt);
+  if (!options.enabled) throw new AppError('auth_method_disabled', 'The collection is not configured to allow OTP authentication.');
+  const email = text(body, 'email');
+  checkForm({ email: { value: email, email: true } });
+  const record = await findByEmail(deps, rt, email);
+  if (!record) return { otpId: randomId() };
+  await deleteExpiredOtps(deps.runner, Date.now() - options.duration * 1000);
+  const code = randomDigits(options.length);
+  const otpId = await createOtp(deps.runner, rt.collection.id, String(record['id']), code, String(record['email']));
+  sendMail(deps, String(record['email']), options.emailTemplate, DEFAULT_TEMPLATES.otp, { OTP: code, OTP_ID: otpId, record });
+  return { otpId };
+}
+
+/** POST auth-with-otp: single use, 5 attempts, expired after the collection's otp.duration. */
+export async function authWithOtp(deps: AuthDeps, collection: string, body: Body, info: RequestInfo, mfaId: string): Promise<AuthOutcome> {
+  const rt = authCollection(deps, collection);
+  const options = otpOptions(rt);
+  if (!options.enabled) throw new AppError('auth_method_disabled', 'The collection is not configured to allow OTP authentication.');
+  const otpId = text(body, 'otpId');
+  const password = text(body, 'password');
+  checkForm({ otpId: { value: otpId }, password: { value: password, max: 71 } });
+  const otp = await findOtp(deps.runner, rt.collection.id, otpId);
+  if (!otp || otp.createdAt + options.duration * 1000 < Date.now()) throw new AppError('otp_invalid');
+  const outcome = await consumeOtp(deps.runner, otp, password);
+  if (outcome === 'exhausted') throw new AppError('rate_limited', 'Too many attempts for this OTP; request a new one.');
+  if (outcome === 'wrong') throw new AppError('otp_invalid');
+  let record = await loadRecord(deps, rt, 'r."id" = ?', [otp.recordId]);
+  if (!record) throw new AppError('otp_invalid');
+  // The code reached the record's own inbox: that proves the address, as a verification would.
+  // Whoever set the password of an unverified account did not prove it, so (unless MFA still asks
+  // for the password) that password is replaced: no pre-registered account can be taken over.
+  if (otp.sentTo !== '' && otp.sentTo === record['email'] && record['verified'] !== true) {
+    const changes: ApiRecord = { verified: true };
+    if (!mfaOptions(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
+    await writeAuthFields(deps.runner, rt, otp.recordId, changes);
+    record = { ...record, ...changes };
+  }
+  return finishAuth(deps, rt, record, 'otp', mfaId, info);
+}
+
+/** POST auth-refresh: a fresh token for the requester; an impersonation token is returned as it is. */
+export async function authRefresh(deps: AuthDeps, collection: string, info: RequestInfo): Promise<AuthOutcome> {
+  const rt = authCollection(deps, collection);
+  const auth = requireAuth(info);
+  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
+  await checkAuthRule(deps, rt, auth.record, info);
+  const token = auth.refreshable === false && auth.token ? auth.token : await deps.tokens.sign(rt, auth.record);
+  return { kind: 'auth', record: auth.record, token };
+}
+
+/** POST impersonate/{id}: superusers only; the token cannot be refreshed. */
+export async function impersonate(deps: AuthDeps, collection: string, id: string, body: Body, info: RequestInfo): Promise<AuthOutcome> {
+  requireAuth(info);
+  if (!info.superuser) throw new AppError('forbidden');
+  const rt = authCollection(deps, collection);
+  const raw = body['duration'];
+  const duration = raw === undefined || raw === null || raw === '' ? 0 : Number(raw);
+  if (!Number.isInteger(duration) || duration < 0 || duration > 10 * 365 * 86_400) {
+    throw new AppError('auth_invalid_data', undefined, { duration: { code: 'validation_min_greater_equal_than_required', message: 'Must be a whole number of seconds, 0 or more.' } });
+  }
+  const record = await loadRecord(deps, rt, 'r."id" = ?', [id]);
+  if (!record) throw new AppError('not_found');
+  const token = await deps.tokens.sign(rt, record, 'auth', { refreshable: false, duration });
+  return { kind: 'auth', record, token };
+}
+
+/**
+ * The common end of every sign-in: the authRule (evaluated with `@request.auth` = the requester),
+ * then MFA when the collection asks for it (§7.3), then a token.
+ */
+async function finishAuth(deps: AuthDeps, rt: CollectionRuntime, record: ApiRecord, method: Method, mfaId: string, info: RequestInfo): Promise<AuthOutcome> {
+  await checkAuthRule(deps, rt, record, info);
+  const mfa = mfaOptions(rt);
+  if (mfa.enabled && (await matchesRule(deps, rt, mfa.rule, record, info))) {
+    if (mfaId === '') return { kind: 'mfa', mfaId: await createMfa(deps.runner, rt.collection.id, String(record['id']), method) };
+    const session = await findMfa(deps.runner, rt.collection.id, mfaId);
+    if (!session || session.recordId !== record['id'] || session.createdAt + mfa.duration * 1000 < Date.now()) throw new AppError('mfa_invalid');
+    if (session.method === method) throw new AppError('mfa_same_method');
+    if (!(await finishMfa(deps.runner, session.id))) throw new AppError('mfa_invalid');
+  }
+  return { kind: 'auth', record, token: await deps.tokens.sign(rt, record) };
+}
+
+async function checkAuthRule(deps: AuthDeps, rt: CollectionRuntime, record: ApiRecord, info: RequestInfo): Promise<void> {
+  const rule = rt.collection.authRule;
+  if (rule === null) throw new AppError('auth_rule_refused');
+  if (!(await matchesRule(deps, rt, rule ?? '', record, info))) throw new AppError('auth_rule_refused');
+}
+
+/** Whether a rule text holds for the stored record, with the requester's `@request.*`. */
+async function matchesRule(deps: AuthDeps, rt: CollectionRuntime, rule: string, record: ApiRecord, info: RequestInfo): Promise<boolean> {
+  if (rule.trim() === '') return true;
+  const runtime = deps.runtime();
+  const cond = compileCondition(compileContext(runtime, info), rt.collection, 'r', runtime.parseRule(rt.collection, rule));
+  const check = fmt`SELECT 1 AS "ok" FROM ${sql(rt.table)} r WHERE r."id" = ? AND ${cond}`;
+  return (await deps.runner.all(check.text, [record['id'], ...check.values])).length > 0;
+}
+
+function requireAuth(info: RequestInfo): AuthIdentity {
+  if (!info.auth) throw new AppError('unauthorized');
+  return info.auth;
+}
+
+/**
+ * The JSON of an auth response: `{record, token}` with the record as the newly signed-in user
+ * sees itself (email shown, `expand` resolved with its rights).
+ */
+export async function authResponse(deps: AuthDeps, collection: string, outcome: Extract<AuthOutcome, { kind: 'auth' }>, expand: string | undefined, info: RequestInfo): Promise<Record<string, unknown>> {
+  const rt = authCollection(deps, collection);
+  const viewer: RequestInfo = { ...info, auth: { collection: rt.collection, record: outcome.record }, superuser: rt.collection.name === SUPERUSERS };
+  const record = await authRecordOf({ runtime: deps.runtime(), runner: deps.runner }, rt, String(outcome.record['id']), expand, viewer);
+  return { record, token: outcome.token };
+}
+
+// ---- verification, password reset, email change ---------------------------------------------
+
+const INVALID_TOKEN = (what: string): AppError =>
+  new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_token', message: `Invalid or expired ${what} token.` } });
+
+/** POST request-verification: always 204 (no enumeration); only unverified records get a message. */
+export async function requestVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
+  const rt = authCollection(deps, collection);
+  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'Superusers are always verified.');
+  const email = text(body, 'email');
+  checkForm({ email: { value: email, email: true } });
+  const record = await findByEmail(deps, rt, email);
+  if (!record || record['verified'] === true) return;
+  const token = await deps.tokens.sign(rt, record, 'verification', { extra: { email: String(record['email']) } });
+  sendMail(deps, String(record['email']), templateOf(rt, 'verificationTemplate'), DEFAULT_TEMPLATES.verification, { TOKEN: token, record });
+}
+
+/** POST confirm-verification: the token's email must still be the record's. */
+export async function confirmVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
+  const rt = authCollection(deps, collection);
+  const token = text(body, 'token');
+  checkForm({ token: { value: token, max: 4096 } });
+  const found = await deps.tokens.verify(rt, token, 'verification');
+  if (!found || found.claims['email'] !== found.record['email']) throw INVALID_TOKEN('verification');
+  if (found.record['verified'] !== true) await writeAuthFields(deps.runner, rt, String(found.record['id']), { verified: true });
+}
+
+/** POST request-password-reset: always 204 for a well-formed email. */
+export async function requestPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
+  const rt = authCollection(deps, collection);
+  if (!passwordAuth(rt).enabled) throw new AppError('bad_request', 'The collection is not configured to allow password authentication.');
+  const email = text(body, 'email');
+  checkForm({ email: { value: email, email: true } });
+  const record = await findByEmail(deps, rt, email);
+  if (!record) return;
+  const token = await deps.tokens.sign(rt, record, 'passwordReset', { extra: { email: String(record['email']) } });
+  sendMail(deps, String(record['email']), templateOf(rt, 'resetPasswordTemplate'), DEFAULT_TEMPLATES.resetPassword, { TOKEN: token, record });
+}
+
+/** POST confirm-password-reset: a new password (field min/max) rotates tokenKey, killing every old token. */
+export async function confirmPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
+  const rt = authCollection(deps, collection);
+  const token = text(body, 'token');
+  const password = text(body, 'password');
+  const confirm = text(body, 'passwordConfirm');
+  const field = rt.collection.fields.find((f) => f.name === 'password');
+  const min = Number(field?.['min'] ?? 0) || 8;
+  const max = Math.min(Number(field?.['max'] ?? 0) || 255, 255);
+  checkForm({ token: { value: token, max: 4096 }, password: { value: password, min, max }, passwordConfirm: { value: confirm, max: 255 } });
+  if (confirm !== password) throw new AppError('auth_invalid_data', undefined, { passwordConfirm: { code: 'validation_values_mismatch', message: 'Values mismatch.' } });
+  const found = await deps.tokens.verify(rt, token, 'passwordReset');
+  if (!found) throw INVALID_TOKEN('password reset');
+  const changes: ApiRecord = { password: await hashPassword(password), tokenKey: newTokenKey() };
+  // The reset link reached that inbox, which proves the address.
+  if (found.claims['email'] === found.record['email']) changes['verified'] = true;
+  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
+}
+
+/** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
+export async function requestEmailChange(deps: AuthDeps, collection: string, body: Body, info: RequestInfo): Promise<void> {
+  const rt = authCollection(deps, collection);
+  const auth = requireAuth(info);
+  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
+  const newEmail = text(body, 'newEmail');
+  checkForm({ newEmail: { value: newEmail, email: true } });
+  const taken = await findByEmail(deps, rt, newEmail);
+  if (taken) throw new AppError('auth_invalid_data', undefined, { newEmail: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
+  const record = auth.record;
+  const token = await deps.tokens.sign(rt, record, 'emailChange', { extra: { email: String(record['email']), newEmail } });
+  sendMail(deps, newEmail, templateOf(rt, 'confirmEmailChangeTemplate'), DEFAULT_TEMPLATES.confirmEmailChange, { TOKEN: token, record });
+}
+
+/** POST confirm-email-change: needs the account password; sets the new email, verified, and a new tokenKey. */
+export async function confirmEmailChange(deps: AuthDeps, collection: string, body: Body): Promise<void> {
+  const rt = authCollection(deps, collection);
+  const token = text(body, 'token');
+  const password = text(body, 'password');
+  checkForm({ token: { value: token, max: 4096 }, password: { value: password } });
+  const found = await deps.tokens.verify(rt, token, 'emailChange');
+  if (!found || found.claims['email'] !== found.record['email'] || typeof found.claims['newEmail'] !== 'string') throw INVALID_TOKEN('email change');
+  if (!(await verifyPassword(password, String(found.record['password'] ?? ''))).ok) {
+    throw new AppError('auth_invalid_data', undefined, { password: { code: 'validation_invalid_password', message: 'Missing or invalid auth record password.' } });
+  }
+  const newEmail = found.claims['newEmail'];
+  if (await findByEmail(deps, rt, newEmail)) throw new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
+  await writeAuthFields(deps.runner, rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
+}
+
+// ---- email ----------------------------------------------------------------------------------
+
+function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> | undefined {
+  return rt.collection[key] as Partial<MailTemplate> | undefined;
+}
+
+/**
+ * Renders and sends in the background: the request answers as fast for an address that gets a
+ * message as for one that does not (no enumeration by timing), and a mail server outage is logged
+ * rather than turned into a different answer.
+ */
+function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }): void {
+  const { password: _password, tokenKey: _tokenKey, ...record } = vars.record;
+  const { subject, html } = renderTemplate(template, fallback, { APP_NAME: deps.app.name, APP_URL: deps.app.url, ...vars, record });
+  deps.mailer.send({ to, subject, html }).catch((err: unknown) => deps.log.error({ err, to, subject }, 'email not sent'));
+}
