@@ -574,8 +574,9 @@ class Compiler {
     return this.ctx.mode === 'filter' && !this.ctx.info.superuser;
   }
 
+  /** A hidden field reads as an unknown one to a non-superuser: the message must not confirm it exists. */
   private checkVisible(collection: Collection, field: Field): void {
-    if (this.restricted && field.hidden) throw invalidFilter(`field "${field.name}" is hidden`);
+    if (this.restricted && field.hidden) throw invalidFilter(`unknown field "${field.name}" in collection "${collection.name}"`);
   }
 
   private hidesEmail(collection: Collection, field: Field): boolean {

@@ -3,6 +3,7 @@ import type { SqlRunner } from '../db/index.js';
 import { fieldAccess, findField, hasUniqueIndex, sql, fmt, type Sql } from '../query/index.js';
 import { isMultiple, type Field } from '../schema/index.js';
 import { allOf, ruleSqlOrDeny, whereClause } from './access.js';
+import { markManaged } from './manage.js';
 import type { CollectionRuntime, RecordsRuntime } from './runtime.js';
 import type { Presentable } from './serialize.js';
 import type { RequestInfo } from './types.js';
@@ -109,7 +110,10 @@ async function loadVisible(deps: ExpandDeps, rt: CollectionRuntime, match: Sql, 
   if (rule === false) return null;
   const query = fmt`SELECT ${sql(rt.selectList)} FROM ${sql(rt.table)} r${whereClause(allOf([match, rule]))}`;
   const rows = await deps.runner.all(query.text, query.values);
-  return rows.map((row) => ({ rt, record: rt.decode(row) }));
+  const found: Presentable[] = rows.map((row) => ({ rt, record: rt.decode(row) }));
+  // Expanded auth records show their email to a manager, as top-level ones do.
+  await markManaged({ runtime: deps.runtime, runner: deps.runner }, found, deps.info);
+  return found;
 }
 
 function idsOf(value: unknown): string[] {

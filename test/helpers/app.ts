@@ -40,6 +40,8 @@ export interface TestAppOptions {
   /** Default: no limits, so scenario suites never trip them. */
   rateLimits?: RateLimitsConfig;
   redisUrl?: string;
+  /** Default: pino at GALLEY_TEST_LOG (silent). */
+  log?: pino.Logger;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -53,7 +55,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const schema: Schema = collections ? schemaOf(...collections) : await loadCollections(EXAMPLE_COLLECTIONS);
   const t = await freshDatabase(dialect);
   await migrate(t.db, schema, { apply: true, allowDestructive: false });
-  const log = pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
+  const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
   const app = { config: {} as App['config'], log, db: t.db, schema, records: null as unknown as App['records'] } satisfies App;
   await activateSchema(app);
   const runner = t.db.runner();
