@@ -8,7 +8,7 @@ import { createMailer } from './mail/index.js';
 import { createAuthLimiters } from './ratelimit/index.js';
 import { connectDatabase, ensureSystemTables, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
 import { buildRuntime, type RecordsRuntime } from './records/runtime.js';
-import { createHttpApp, MAX_HEADER_SIZE } from './http/index.js';
+import { appInFlight, createHttpApp, MAX_HEADER_SIZE, type InFlight } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -116,18 +116,21 @@ export async function startServer(app: App): Promise<RunningServer> {
   if (link) app.log.warn({ installUrl: link }, `No superuser yet: open ${link} to create the first one (or run "galley superuser upsert EMAIL PASSWORD")`);
   let closing: Promise<void> | null = null;
   const close = () =>
-    (closing ??= shutdown(app, server).finally(async () => {
+    (closing ??= shutdown(app, server, appInFlight(http)).finally(async () => {
       mailer.close();
       await limiters.close();
     }));
   return { server, url, close };
 }
 
-async function shutdown(app: App, server: Server): Promise<void> {
+async function shutdown(app: App, server: Server, inFlight: InFlight | undefined): Promise<void> {
+  const started = Date.now();
   const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownTimeoutMs);
   await closed;
   clearTimeout(timer);
+  // Handlers of clients that hung up are still running: let them finish before the pool closes.
+  await inFlight?.idle(Math.max(0, app.config.shutdownTimeoutMs - (Date.now() - started)));
   await app.db.close();
 }

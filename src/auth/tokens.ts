@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { SECRETS_TABLE, type SqlRunner } from '../db/index.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
@@ -94,7 +94,7 @@ export class Tokens {
   async signInstall(superusers: CollectionRuntime): Promise<string> {
     const exp = Math.floor(Date.now() / 1000) + INSTALL_TOKEN_SECONDS;
     const secret = await this.secret(superusers.collection.id, INSTALL_KIND, '');
-    return jwt.sign({ collectionId: superusers.collection.id, exp, id: INSTALL_SUBJECT, type: INSTALL_KIND }, secret, { algorithm: 'HS256', noTimestamp: true });
+    return jwt.sign({ collectionId: superusers.collection.id, exp, id: INSTALL_SUBJECT, type: INSTALL_KIND }, hmacKey(secret), { algorithm: 'HS256', noTimestamp: true });
   }
 
   async verifyInstall(superusers: CollectionRuntime, header: string | undefined): Promise<boolean> {
@@ -102,17 +102,17 @@ export class Tokens {
     const claims = unverifiedClaims(token);
     if (!claims || claims.type !== INSTALL_KIND || claims.id !== INSTALL_SUBJECT) return false;
     try {
-      jwt.verify(token, await this.secret(superusers.collection.id, INSTALL_KIND, ''), { algorithms: ['HS256'] });
+      jwt.verify(token, hmacKey(await this.secret(superusers.collection.id, INSTALL_KIND, '')), { algorithms: ['HS256'] });
       return true;
     } catch {
       return false;
     }
   }
 
-  private async keyFor(rt: CollectionRuntime, record: ApiRecord, kind: TokenKind): Promise<string> {
+  private async keyFor(rt: CollectionRuntime, record: ApiRecord, kind: TokenKind): Promise<KeyObject> {
     // The auth secret is bound to the authRule: editing the rule logs everyone out (§5).
     const fingerprint = kind === 'auth' ? fingerprintOf(rt.collection.authRule) : '';
-    return String(record['tokenKey'] ?? '') + (await this.secret(rt.collection.id, kind, fingerprint));
+    return hmacKey(String(record['tokenKey'] ?? '') + (await this.secret(rt.collection.id, kind, fingerprint)));
   }
 
   private secret(collectionId: string, kind: string, fingerprint: string): Promise<string> {
@@ -156,6 +156,11 @@ export function unverifiedClaims(token: string): Claims | null {
   if (typeof id !== 'string' || id === '' || typeof collectionId !== 'string' || collectionId === '' || typeof type !== 'string' || type === '') return null;
   if (typeof exp !== 'number') return null;
   return claims as Claims;
+}
+
+/** A KeyObject: given a string, jsonwebtoken first tries createPublicKey/createPrivateKey on it, which throws (~1 ms). */
+function hmacKey(key: string): KeyObject {
+  return createSecretKey(Buffer.from(key, 'utf8'));
 }
 
 function newSecret(): string {

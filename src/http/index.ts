@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../log/index.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { attachInFlight } from './in-flight.js';
 import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
 import { batchRoutes } from './routes-batch.js';
@@ -26,6 +27,7 @@ export interface HttpDeps {
 /** The Express adapter: middleware, routes, and the one error mapping. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
+  attachInFlight(app);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(deps.log));
@@ -43,5 +45,6 @@ export function createHttpApp(deps: HttpDeps): Express {
 }
 
 export { errorBody, type ErrorBody } from './error-handler.js';
+export { appInFlight, type InFlight } from './in-flight.js';
 export type { RecordsHttpDeps } from './routes-records.js';
 export type { AuthHttpDeps } from './routes-auth.js';

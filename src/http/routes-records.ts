@@ -6,6 +6,7 @@ import type { RecordsRuntime } from '../records/runtime.js';
 import { createRecord, deleteRecord, etagListHas, etagOf, findRuntime, listRecords, updateRecord, viewRecord, type RecordQuery, type RecordResult } from '../records/service.js';
 import type { AuthIdentity, RequestInfo } from '../records/types.js';
 import { readRequestBody, recordBodyLimit } from './body.js';
+import { inFlightOf } from './in-flight.js';
 import { fingerprintOf, idempotent } from './idempotency.js';
 import { send, type Reply } from './reply.js';
 import { queryString, requestInfo } from './request-info.js';
@@ -39,10 +40,14 @@ export function authOf(deps: RecordsHttpDeps, req: Request): Promise<AuthIdentit
 /** Wraps an async handler that returns a Reply; thrown errors go to the one error handler. */
 export function handle(fn: (req: Request) => Promise<Reply>): RequestHandler {
   return async (req, res, next) => {
+    const inFlight = inFlightOf(req);
+    inFlight?.start();
     try {
       send(res, await fn(req));
     } catch (err) {
       next(err);
+    } finally {
+      inFlight?.end();
     }
   };
 }
