@@ -8,7 +8,7 @@ import { createMailer } from './mail/index.js';
 import { createAuthLimiters } from './ratelimit/index.js';
 import { connectDatabase, ensureSystemTables, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
 import { buildRuntime, type RecordsRuntime } from './records/runtime.js';
-import { appInFlight, createHttpApp, MAX_HEADER_SIZE, type InFlight } from './http/index.js';
+import { ADMIN_DIST, appInFlight, createHttpApp, MAX_HEADER_SIZE, type InFlight } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -104,6 +104,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     log: app.log,
     records: { runtime, runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: app.config.appName, url: app.config.appUrl }, log: app.log }, limiters },
+    admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));

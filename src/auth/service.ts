@@ -292,7 +292,11 @@ export async function confirmVerification(deps: AuthDeps, collection: string, bo
   checkForm({ token: { value: token, max: 4096 } });
   const found = await deps.tokens.verify(rt, token, 'verification');
   if (!found || found.claims['email'] !== found.record['email']) throw INVALID_TOKEN('verification');
-  if (found.record['verified'] !== true) await writeAuthFields(deps.runner, rt, String(found.record['id']), { verified: true });
+  if (found.record['verified'] === true) return;
+  const changes: ApiRecord = { verified: true };
+  // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
+  if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
+  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
 }
 
 /** POST request-password-reset: always 204 for a well-formed email. */
@@ -329,6 +333,7 @@ export async function confirmPasswordReset(deps: AuthDeps, collection: string, b
 /** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
 export async function requestEmailChange(deps: AuthDeps, collection: string, body: Body, info: RequestInfo): Promise<void> {
   const rt = authCollection(deps, collection);
+  noSuperuserEmailChange(rt);
   const auth = requireAuth(info);
   if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
   const newEmail = text(body, 'newEmail');
@@ -343,6 +348,7 @@ export async function requestEmailChange(deps: AuthDeps, collection: string, bod
 /** POST confirm-email-change: needs the account password; sets the new email, verified, and a new tokenKey. */
 export async function confirmEmailChange(deps: AuthDeps, collection: string, body: Body): Promise<void> {
   const rt = authCollection(deps, collection);
+  noSuperuserEmailChange(rt);
   const token = text(body, 'token');
   const password = text(body, 'password');
   checkForm({ token: { value: token, max: 4096 }, password: { value: password } });
@@ -354,6 +360,11 @@ export async function confirmEmailChange(deps: AuthDeps, collection: string, bod
   const newEmail = found.claims['newEmail'];
   if (await findByEmail(deps, rt, newEmail)) throw new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
   await writeAuthFields(deps.runner, rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
+}
+
+/** PocketBase: superusers set their email directly (PATCH), never through the email flow. */
+function noSuperuserEmailChange(rt: CollectionRuntime): void {
+  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'All superusers can change their emails directly.');
 }
 
 // ---- email ----------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ export interface SignOptions {
  * kills the record's tokens; changing a collection's authRule regenerates its auth secret.
  */
 export class Tokens {
-  private readonly secrets = new Map<string, Promise<string>>();
+  /** Per (collection, kind): the secret for one fingerprint (the authRule it is bound to). */
+  private readonly secrets = new Map<string, { fingerprint: string; secret: Promise<string> }>();
 
   constructor(
     private readonly runner: SqlRunner,
@@ -82,12 +83,19 @@ export class Tokens {
     const rows = await this.runner.all(`SELECT ${rt.selectList} FROM ${rt.table} r WHERE r."id" = ?`, [claims.id]);
     if (rows.length === 0) return null;
     const record = rt.decode(rows[0]!);
+    if (this.checks(token, await this.keyFor(rt, record, kind))) return { record, claims };
+    // Another node may have replaced the secret (an authRule change rolled out): read it again. A forged
+    // token costs one more indexed read than a valid one, never more, so this needs no throttle.
+    return (await this.reread(rt.collection.id, kind)) && this.checks(token, await this.keyFor(rt, record, kind)) ? { record, claims } : null;
+  }
+
+  private checks(token: string, key: KeyObject): boolean {
     try {
-      jwt.verify(token, await this.keyFor(rt, record, kind), { algorithms: ['HS256'] });
+      jwt.verify(token, key, { algorithms: ['HS256'] });
+      return true;
     } catch {
-      return null;
+      return false;
     }
-    return { record, claims };
   }
 
   /** A link token for creating the first superuser (valid while there is none; see app.ts). */
@@ -116,14 +124,29 @@ export class Tokens {
   }
 
   private secret(collectionId: string, kind: string, fingerprint: string): Promise<string> {
-    const cacheKey = `${collectionId}\u0000${kind}\u0000${fingerprint}`;
-    let secret = this.secrets.get(cacheKey);
-    if (!secret) {
-      secret = this.loadSecret(collectionId, kind, fingerprint);
-      this.secrets.set(cacheKey, secret);
-      secret.catch(() => this.secrets.delete(cacheKey));
-    }
+    const cacheKey = `${collectionId}\u0000${kind}`;
+    const cached = this.secrets.get(cacheKey);
+    if (cached && cached.fingerprint === fingerprint) return cached.secret;
+    // First use, or the authRule changed since: load (and rotate if the stored one is for another rule).
+    const secret = this.loadSecret(collectionId, kind, fingerprint);
+    this.secrets.set(cacheKey, { fingerprint, secret });
+    secret.catch(() => this.secrets.delete(cacheKey));
     return secret;
+  }
+
+  /**
+   * Re-reads a cached secret without ever rotating it: true when the stored secret (for the same
+   * fingerprint) differs from the cached one.
+   */
+  private async reread(collectionId: string, kind: string): Promise<boolean> {
+    const cacheKey = `${collectionId}\u0000${kind}`;
+    const cached = this.secrets.get(cacheKey);
+    if (!cached) return false;
+    const rows = await this.runner.all(`SELECT "secret", "fingerprint" FROM "${SECRETS_TABLE}" WHERE "collection_id" = ? AND "kind" = ?`, [collectionId, kind]);
+    const row = rows[0];
+    if (!row || row['fingerprint'] !== cached.fingerprint || String(row['secret']) === (await cached.secret)) return false;
+    this.secrets.set(cacheKey, { ...cached, secret: Promise.resolve(String(row['secret'])) });
+    return true;
   }
 
   /** Reads (or creates, race-free across nodes) the secret; replaces it when its fingerprint changed. */
@@ -150,9 +173,14 @@ export class Tokens {
 
 /** The claims of a well-formed token, before its signature is checked (to find the key). */
 export function unverifiedClaims(token: string): Claims | null {
-  const claims = jwt.decode(token, { json: true });
-  if (!claims) return null;
-  const { id, collectionId, type, exp } = claims;
+  let claims: unknown;
+  try {
+    claims = jwt.decode(token, { json: true });
+  } catch {
+    return null; // a JSON header with a payload that is not JSON
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return null;
+  const { id, collectionId, type, exp } = claims as Record<string, unknown>;
   if (typeof id !== 'string' || id === '' || typeof collectionId !== 'string' || collectionId === '' || typeof type !== 'string' || type === '') return null;
   if (typeof exp !== 'number') return null;
   return claims as Claims;

@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   otp_invalid: { status: 400, message: 'Invalid or expired OTP.' },
   mfa_invalid: { status: 400, message: 'Invalid or expired MFA session.' },
   mfa_same_method: { status: 400, message: 'A different authentication method is required.' },
-  rate_limited: { status: 429, message: 'Too many requests.' },
+  rate_limited: { status: 429, message: 'Too Many Requests.' },
   internal: { status: 500, message: 'Something went wrong while processing your request.' },
   invalid_config: { status: 500, message: 'Invalid configuration.' },
   invalid_collections: { status: 400, message: 'Invalid collection files.' },

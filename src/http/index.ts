@@ -6,6 +6,7 @@ import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
 import { batchRoutes } from './routes-batch.js';
 import { collectionRoutes } from './routes-collections.js';
+import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { securityHeaders } from './security-headers.js';
@@ -22,6 +23,8 @@ export interface HttpDeps {
   records?: RecordsHttpDeps;
   /** The auth endpoints; they need the records too. */
   auth?: AuthHttpDeps;
+  /** The admin panel and its migrations endpoint. */
+  admin?: AdminHttpDeps;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -38,6 +41,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
     app.use(collectionRoutes(deps.records));
+    if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));
   }
   app.use(notFound);
   app.use(errorHandler(deps.log));
@@ -48,3 +52,4 @@ export { errorBody, type ErrorBody } from './error-handler.js';
 export { appInFlight, type InFlight } from './in-flight.js';
 export type { RecordsHttpDeps } from './routes-records.js';
 export type { AuthHttpDeps } from './routes-auth.js';
+export { ADMIN_DIST, type AdminHttpDeps } from './routes-admin.js';

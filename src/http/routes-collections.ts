@@ -26,7 +26,7 @@ function fieldJson(f: Field): Record<string, unknown> {
 }
 
 /** Superusers only (§11): 401 without a valid token, 403 for other auth records. */
-async function requireSuperuser(deps: RecordsHttpDeps, req: Request): Promise<void> {
+export async function requireSuperuser(deps: RecordsHttpDeps, req: Request): Promise<void> {
   const auth = await authOf(deps, req);
   if (!auth) throw new AppError('unauthorized');
   if (auth.collection.name !== '_superusers') throw new AppError('forbidden', 'The authorized record is not allowed to perform this action.');

@@ -73,7 +73,7 @@ describe.each(BACKENDS)('auth rate limits (%s)', (name) => {
     }
     const limited = await request(http).post('/login').send({});
     expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ status: 429, message: 'Too many requests.', data: {}, code: 'rate_limited' });
+    expect(limited.body).toEqual({ status: 429, message: 'Too Many Requests.', data: {}, code: 'rate_limited' });
     expect(limited.headers['retry-after']).toBe('1');
     expect(limited.headers['ratelimit-policy']).toMatch(/^"auth-ip"; q=3; w=1; pk=:/);
     expect(limited.headers['x-ratelimit-limit']).toBeUndefined();
