@@ -9,12 +9,14 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# `npm ci` runs the `prepare` script (`npm run build` = `tsc -p src`), so the sources and the
-# tsconfig files must be present before it, and devDependencies (typescript) must be installed:
+# `npm ci` runs the `prepare` script (`npm run build` = `tsc -p src` + the admin panel's `vite build`),
+# so the sources and the tsconfig files must be present before it, and devDependencies (typescript,
+# vite) must be installed:
 # NODE_ENV stays unset here. Install scripts (better-sqlite3, esbuild) run; npm 11 would limit
 # them to the `allowScripts` list in package.json, which names exactly those two.
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
+COPY admin ./admin
 RUN npm ci --no-audit --no-fund
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
@@ -27,6 +29,8 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# The admin panel's static files, served at /_/ (dist/http resolves ../../admin/dist).
+COPY --from=build --chown=root:root /app/admin/dist ./admin/dist
 # `--collections` defaults to ./collections, i.e. /app/collections; mount your own over it.
 COPY --chown=root:root collections ./collections
 # The data folder (SQLite file, uploads) is the only place the server writes.

@@ -32,10 +32,11 @@ export function adminRoutes(records: RecordsHttpDeps, deps: AdminHttpDeps): Rout
       };
     }),
   );
-  router.get('/_', (_req, res) => res.redirect(301, '/_/'));
+  // Express matches `/_/` for `/_` too (non-strict routing): redirect only the bare path.
+  router.get('/_', (req, res, next) => (req.path === '/_' && !req.originalUrl.startsWith('/_/') ? res.redirect(301, '/_/') : next()));
   if (existsSync(join(deps.distDir, 'index.html'))) {
     // Hashed asset names never change content: cache them for a year; index.html is always revalidated.
-    router.use('/_/assets', express.static(join(deps.distDir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false }));
+    router.use('/_/assets', express.static(join(deps.distDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
     router.use('/_', express.static(deps.distDir, { index: false, maxAge: 0 }));
     router.get('/_/', (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
