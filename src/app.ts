@@ -104,6 +104,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     log: app.log,
     records: { runtime, runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: app.config.appName, url: app.config.appUrl }, log: app.log }, limiters },
+    trustProxy: app.config.trustProxy,
     admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
   });
   const server = await new Promise<Server>((resolveListen, reject) => {

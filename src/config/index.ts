@@ -21,6 +21,11 @@ export interface Config {
   /** When set, rate-limit counters live in Redis; otherwise in the database (shared by every node either way). */
   redisUrl: string | null;
   rateLimits: RateLimitsConfig;
+  /**
+   * Express's `trust proxy`: which proxies may set X-Forwarded-For (a hop count, or addresses/subnets
+   * such as `loopback` or `10.0.0.0/8`); false = the socket address is the client (no proxy).
+   */
+  trustProxy: number | string | false;
 }
 
 export interface MailConfig {
@@ -65,6 +70,7 @@ export const ENV_VARS = {
   GALLEY_SMTP_URL: 'smtp(s)://user:pass@host:port; unset = emails go to the log',
   GALLEY_MAIL_FROM: 'From address of emails',
   GALLEY_REDIS_URL: 'redis://host:port for shared rate-limit counters; unset = the database',
+  GALLEY_TRUST_PROXY: 'proxies trusted for X-Forwarded-For: hop count or addresses/subnets; unset = none',
   GALLEY_RATE_LIMIT_AUTH_IP: 'auth requests per IP: N/SECONDS, 0 = off',
   GALLEY_RATE_LIMIT_AUTH_IDENTITY: 'failed sign-ins and emails per identity: N/SECONDS, 0 = off',
 } as const;
@@ -117,12 +123,26 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       authPerIp: parseRateLimit('GALLEY_RATE_LIMIT_AUTH_IP', env['GALLEY_RATE_LIMIT_AUTH_IP'] ?? '60/60'),
       authPerIdentity: parseRateLimit('GALLEY_RATE_LIMIT_AUTH_IDENTITY', env['GALLEY_RATE_LIMIT_AUTH_IDENTITY'] ?? '10/900'),
     },
+    trustProxy: parseTrustProxy(env['GALLEY_TRUST_PROXY']),
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze({ ...config, http: Object.freeze(config.http) });
+}
+
+/**
+ * A hop count (`1`), or a comma list of addresses/subnets/names Express knows (`loopback`,
+ * `10.0.0.0/8`). `true` (trust everyone) is refused: any client could then pick its own IP and
+ * escape the rate limits.
+ */
+function parseTrustProxy(value: string | undefined): number | string | false {
+  if (value === undefined || value.trim() === '' || /^(false|0)$/i.test(value.trim())) return false;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  if (/^true$/i.test(value.trim())) throw new ConfigError('Invalid GALLEY_TRUST_PROXY "true": name the proxies (hop count, addresses or subnets) so clients cannot forge their IP');
+  if (!/^[\w.:/,\s-]+$/.test(value)) throw new ConfigError(`Invalid GALLEY_TRUST_PROXY "${value}": expected a hop count or addresses/subnets`);
+  return value.trim();
 }
 
 /** `N/SECONDS` (e.g. `60/60`), or `0` for no limit. */

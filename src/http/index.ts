@@ -25,12 +25,15 @@ export interface HttpDeps {
   auth?: AuthHttpDeps;
   /** The admin panel and its migrations endpoint. */
   admin?: AdminHttpDeps;
+  /** Express `trust proxy` (the client IP behind a load balancer, for rate limits and logs). */
+  trustProxy?: number | string | false;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   attachInFlight(app);
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(deps.log));
