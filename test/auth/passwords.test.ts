@@ -18,7 +18,7 @@ describe('password hashing', () => {
   });
 
   it('verifies PocketBase bcrypt hashes and asks for a rehash', async () => {
-    const legacy = await bcryptHash('from pocketbase', { cost: 4 });
+    const legacy = await bcryptHash('from pocketbase', 4);
     expect(await verifyPassword('from pocketbase', legacy)).toEqual({ ok: true, needsRehash: true });
     expect(await verifyPassword('wrong', legacy)).toEqual({ ok: false, needsRehash: false });
   });
@@ -50,7 +50,7 @@ describe.each(DIALECTS)('passwords through the API (%s)', (dialect) => {
   it('rehashes an imported bcrypt hash at the next sign-in, keeping tokens valid', async () => {
     const user = await t.seed('users', { email: 'legacy@example.com', password: 'placeholder1', passwordConfirm: 'placeholder1' });
     const runner = t.app.db.runner();
-    await runner.run('UPDATE "users" SET "password" = ? WHERE "id" = ?', [await bcryptHash('imported-pass', { cost: 4 }), user['id']]);
+    await runner.run('UPDATE "users" SET "password" = ? WHERE "id" = ?', [await bcryptHash('imported-pass', 4), user['id']]);
     const before = (await runner.all('SELECT "tokenKey" FROM "users" WHERE "id" = ?', [user['id']]))[0]!['tokenKey'];
 
     const first = await request(t.http).post('/api/collections/users/auth-with-password').send({ identity: 'legacy@example.com', password: 'imported-pass' });
