@@ -99,11 +99,13 @@ export async function startServer(app: App): Promise<RunningServer> {
   const runtime = () => app.records;
   const tokens = new Tokens(runner, runtime);
   const mailer = createMailer(app.config.mail, app.log);
+  // Read per email: with port 0 (tests) the URL is known only once listening.
+  const site = { name: app.config.appName, url: app.config.appUrl };
   const limiters = await createAuthLimiters({ limits: app.config.rateLimits, runner, redisUrl: app.config.redisUrl, log: app.log });
   const http = createHttpApp({
     log: app.log,
     records: { runtime, runner, tokens },
-    auth: { auth: { runtime, runner, tokens, mailer, app: { name: app.config.appName, url: app.config.appUrl }, log: app.log }, limiters },
+    auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log }, limiters },
     trustProxy: app.config.trustProxy,
     admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
   });
@@ -114,7 +116,8 @@ export async function startServer(app: App): Promise<RunningServer> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : app.config.http.port;
   const url = `http://${app.config.http.host.includes(':') ? `[${app.config.http.host}]` : app.config.http.host}:${port}`;
-  const link = await installLink({ tokens, runtime, runner }, app.config.appUrl);
+  if (!app.config.appUrlSet) site.url = url;
+  const link = await installLink({ tokens, runtime, runner }, site.url);
   if (link) app.log.warn({ installUrl: link }, `No superuser yet: open ${link} to create the first one (or run "galley superuser upsert EMAIL PASSWORD")`);
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -17,6 +17,8 @@ export interface Config {
   /** Shown in emails ({APP_NAME}) and used for links in them ({APP_URL}); the URL defaults to the listen address. */
   appName: string;
   appUrl: string;
+  /** False when appUrl is only derived from --http: the server then uses the address it really listens on (port 0). */
+  appUrlSet: boolean;
   mail: MailConfig;
   /** When set, rate-limit counters live in Redis; otherwise in the database (shared by every node either way). */
   redisUrl: string | null;
@@ -117,6 +119,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     shutdownTimeoutMs: parseInteger('GALLEY_SHUTDOWN_TIMEOUT_MS', env['GALLEY_SHUTDOWN_TIMEOUT_MS'] ?? '10000'),
     appName: env['GALLEY_APP_NAME'] || 'Galley',
     appUrl: (env['GALLEY_APP_URL'] || `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`).replace(/\/+$/, ''),
+    appUrlSet: Boolean(env['GALLEY_APP_URL']),
     mail: { smtpUrl: env['GALLEY_SMTP_URL'] || null, from: env['GALLEY_MAIL_FROM'] || 'Galley <no-reply@localhost>' },
     redisUrl: env['GALLEY_REDIS_URL'] || null,
     rateLimits: {

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     const c = load();
     expect(c.appName).toBe('Galley');
     expect(c.appUrl).toBe('http://127.0.0.1:8090');
+    expect(c.appUrlSet).toBe(false);
     expect(c.mail).toEqual({ smtpUrl: null, from: 'Galley <no-reply@localhost>' });
     expect(c.redisUrl).toBeNull();
     expect(c.rateLimits).toEqual({ authPerIp: { max: 60, windowSeconds: 60 }, authPerIdentity: { max: 10, windowSeconds: 900 } });
