@@ -38,10 +38,11 @@
  *   BENCH_KEEP              1 keeps the temporary folder and the galley_bench_auth database
  * Exit code 1 when a run could not be made or was invalid (any non-2xx or socket error).
  */
+import { cpuSnapshot, cpuUse } from './cpu.js';
 import autocannon from 'autocannon';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -231,45 +232,6 @@ function startLoadWorker(): LoadWorker {
 // ---------------------------------------------------------------------------------------------
 // CPU use during a run (Linux /proc; same method as records.bench.ts).
 
-interface CpuSnapshot {
-  total: number;
-  idle: number;
-  procs: Map<number, ['ours' | 'postgres' | 'other', number]>;
-}
-
-function cpuSnapshot(pids: number[]): CpuSnapshot | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const snap: CpuSnapshot = { total: fields.reduce((a, b) => a + b, 0), idle: fields[3]! + fields[4]!, procs: new Map() };
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const rest = stat.slice(close + 2).split(' ');
-      const pid = Number(entry);
-      snap.procs.set(pid, [pids.includes(pid) ? 'ours' : comm === 'postgres' ? 'postgres' : 'other', Number(rest[11]) + Number(rest[12])]);
-    }
-    return snap;
-  } catch {
-    return null;
-  }
-}
-
-/** Cores used: by this process (servers) + the load generator, by PostgreSQL, and by everything else. */
-function cpuUse(a: CpuSnapshot, b: CpuSnapshot): { benchAndServer: number; postgres: number; other: number } {
-  const perCore = (b.total - a.total) / cpus().length;
-  const busy = b.total - a.total - (b.idle - a.idle);
-  const sums = { ours: 0, postgres: 0, other: 0 };
-  for (const [pid, [kind, jiffies]] of b.procs) sums[kind] += jiffies - (a.procs.get(pid)?.[1] ?? 0);
-  const round = (n: number) => Math.round((n / perCore) * 100) / 100;
-  return { benchAndServer: round(sums.ours), postgres: round(sums.postgres), other: round(Math.max(0, busy - sums.ours - sums.postgres)) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Setup: database, Galley in process, seed data, the KDF-only baseline.
