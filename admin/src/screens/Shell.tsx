@@ -4,7 +4,7 @@ import { useCollections } from '../lib/collections';
 import { errorMessage } from '../lib/errors';
 import { findCollection } from '../lib/fields';
 import { pb } from '../lib/pb';
-import { hrefOf, navigate, type Route } from '../lib/router';
+import { hrefOf, navigate, parseRoute, type Route } from '../lib/router';
 import { Migrations } from './Migrations';
 import { Records } from './Records';
 import { Schema } from './Schema';
@@ -16,9 +16,12 @@ export function Shell({ route }: { route: Route }) {
   const { collections, loading, error } = state;
   const current = route.name === 'records' || route.name === 'schema' ? route.collection : null;
 
-  // `#/` → the first collection.
+  // `#/` → the first collection. The effect runs a frame after the render: the hash is read again
+  // so a navigation made meanwhile is not overwritten.
   useEffect(() => {
-    if (route.name === 'home' && collections.length) navigate({ name: 'records', collection: collections[0]!.name }, true);
+    if (route.name === 'home' && collections.length && parseRoute(window.location.hash).name === 'home') {
+      navigate({ name: 'records', collection: collections[0]!.name }, true);
+    }
   }, [route, collections]);
 
   let page;
