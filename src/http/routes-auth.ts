@@ -50,13 +50,18 @@ const parseBody: RequestHandler = async (req, _res, next) => {
 };
 
 const bodyOf = (req: Request): Body => (req as AuthRequest).authBody ?? {};
-const collectionOf = (req: Request): string => String(req.params['collection']).toLowerCase();
 
-/** `collection:field:value`, lower-cased; undefined (no identity limit) when the field is absent. */
-function identityKey(field: string, prefix = field): (req: Request) => string | undefined {
+/**
+ * `collectionId:field:value`, lower-cased; undefined (no identity limit) when the field is absent.
+ * The collection id, not the path's spelling: `users`, `USERS` and its id share one budget.
+ */
+function identityKey(auth: AuthDeps, field: string, prefix = field): (req: Request) => string | undefined {
   return (req) => {
     const value = bodyOf(req)[field];
-    return typeof value === 'string' && value !== '' ? `${collectionOf(req)}:${prefix}:${value.toLowerCase()}` : undefined;
+    if (typeof value !== 'string' || value === '') return undefined;
+    const path = String(req.params['collection']);
+    const collection = auth.runtime().find(path)?.collection.id ?? path.toLowerCase();
+    return `${collection}:${prefix}:${value.toLowerCase()}`;
   };
 }
 
@@ -66,8 +71,8 @@ export function authRoutes(records: RecordsHttpDeps, deps: AuthHttpDeps): Router
   const { perIp, perIdentity } = deps.limiters;
   const info = async (req: Request): Promise<RequestInfo> => ({ ...requestInfo(req, await authOf(records, req)), body: bodyOf(req) });
   const auth = deps.auth;
-  const failedSignIns = (field: string) => perIdentity(identityKey(field));
-  const mailsSent = (field: string) => perIdentity(identityKey(field, 'mail'), { countSuccessful: true });
+  const failedSignIns = (field: string) => perIdentity(identityKey(auth, field));
+  const mailsSent = (field: string) => perIdentity(identityKey(auth, field, 'mail'), { countSuccessful: true });
 
   const route = (path: string, ...handlers: RequestHandler[]) => router.post(`${BASE}/${path}`, parseBody, perIp, ...handlers);
 

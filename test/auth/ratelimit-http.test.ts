@@ -131,6 +131,14 @@ describe.each(BACKENDS)('auth rate limits over HTTP (%s)', (backend) => {
     expect((await signIn(ann, 'wrong-password')).status).toBe(400);
   });
 
+  it('the identity budget is per collection, however the path spells it (name, upper case, id)', async () => {
+    await start();
+    const id = app().app.records.find('users')!.collection.id;
+    const at = (path: string) => from(request(app().http).post(`/api/collections/${path}/auth-with-password`)).send({ identity: ann, password: 'wrong-password' });
+    for (const path of ['users', 'USERS', id]) expect((await at(path)).status).toBe(400);
+    expectLimited(await at('Users'));
+  });
+
   it('successful sign-ins do not count against the identity', async () => {
     await start();
     for (let i = 0; i < 4; i++) {
