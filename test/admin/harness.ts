@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createApp, migrateForServe, startServer, type App, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { DialectName } from '../../src/db/index.js';
@@ -183,3 +184,37 @@ export async function screenshot(page: Page, dialect: string, name: string): Pro
 
 /** The SDK's LocalAuthStore key in localStorage. */
 export const AUTH_STORAGE_KEY = 'pocketbase_auth';
+
+/** The token part of the install link. */
+export function installTokenOf(installUrl: string): string {
+  return installUrl.slice(installUrl.indexOf('/pbinstal/') + '/pbinstal/'.length);
+}
+
+export interface Admin {
+  email: string;
+  password: string;
+}
+
+/** The superuser exists (created through the install token when an earlier test did not). */
+export async function ensureSuperuser(galley: Galley, admin: Admin): Promise<void> {
+  const probe = await api(galley.url, 'POST', '/api/collections/_superusers/auth-with-password', { body: { identity: admin.email, password: admin.password } });
+  if (probe.status === 200) return;
+  const body = { email: admin.email, password: admin.password, passwordConfirm: admin.password };
+  const made = await api(galley.url, 'POST', '/api/collections/_superusers/records', { token: installTokenOf(galley.installUrl), body });
+  if (made.status !== 200) throw new Error(`could not create the superuser: ${made.status} ${JSON.stringify(made.body)}`);
+}
+
+/** The panel is open and signed in (through the login form when needed). */
+export async function ensureSignedIn(page: Page, galley: Galley, admin: Admin, timeoutMs: number): Promise<void> {
+  await ensureSuperuser(galley, admin);
+  if (!page.url().startsWith(`${galley.url}/_/`)) await page.goto(`${galley.url}/_/`);
+  const user = page.getByTestId('current-user');
+  const form = page.getByTestId('login-form');
+  await expect.poll(async () => (await user.isVisible()) || (await form.isVisible()), { timeout: timeoutMs }).toBe(true);
+  if (await form.isVisible()) {
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByTestId('login-submit').click();
+  }
+  await user.waitFor();
+}

@@ -2,7 +2,19 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/dialects.js';
 import { KITCHEN } from './fixtures.js';
-import { api, AUTH_STORAGE_KEY, launchBrowser, missingPrerequisites, screenshot, startGalley, superuserSignIn, type Galley, type Json } from './harness.js';
+import {
+  api,
+  AUTH_STORAGE_KEY,
+  ensureSignedIn as sharedEnsureSignedIn,
+  ensureSuperuser as sharedEnsureSuperuser,
+  launchBrowser,
+  missingPrerequisites,
+  screenshot,
+  startGalley,
+  superuserSignIn,
+  type Galley,
+  type Json,
+} from './harness.js';
 
 /**
  * Keyboard and accessibility checks of the admin panel: a real Galley server (serve path, in
@@ -150,14 +162,8 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
   const shot = (name: string) => screenshot(page, dialect, `a11y-${name}`);
   const editor = () => page.getByTestId('record-editor');
   const field = (name: string): Locator => editor().getByLabel(name, { exact: true });
-  const installToken = () => galley.installUrl.slice(galley.installUrl.indexOf('/pbinstal/') + '/pbinstal/'.length);
-
-  async function ensureSuperuser(): Promise<void> {
-    const probe = await api(url(), 'POST', '/api/collections/_superusers/auth-with-password', { body: { identity: EMAIL, password: PASSWORD } });
-    if (probe.status === 200) return;
-    const made = await api(url(), 'POST', '/api/collections/_superusers/records', { token: installToken(), body: { email: EMAIL, password: PASSWORD, passwordConfirm: PASSWORD } });
-    if (made.status !== 200) throw new Error(`could not create the superuser: ${made.status} ${JSON.stringify(made.body)}`);
-  }
+  const ADMIN = { email: EMAIL, password: PASSWORD };
+  const ensureSuperuser = () => sharedEnsureSuperuser(galley, ADMIN);
 
   async function token(): Promise<string> {
     await ensureSuperuser();
@@ -183,19 +189,9 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     return kitchenId;
   }
 
-  /** The panel is open and signed in (through the login form when needed). */
+  /** The panel is open and signed in, its own redirects finished. */
   async function ensureSignedIn(): Promise<void> {
-    await ensureSuperuser();
-    if (!page.url().startsWith(`${url()}/_/`)) await page.goto(`${url()}/_/`);
-    const user = page.getByTestId('current-user');
-    const form = page.getByTestId('login-form');
-    await expect.poll(async () => (await user.isVisible()) || (await form.isVisible()), { timeout: UI_TIMEOUT }).toBe(true);
-    if (await form.isVisible()) {
-      await page.getByLabel('Email').fill(EMAIL);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByTestId('login-submit').click();
-    }
-    await user.waitFor();
+    await sharedEnsureSignedIn(page, galley, ADMIN, UI_TIMEOUT);
     // Let the panel finish its own redirects (login → home → first collection) before navigating:
     // the home redirect can otherwise replace a hash set meanwhile (see the report).
     await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/(collections\/|migrations)/);

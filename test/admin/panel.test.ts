@@ -9,6 +9,9 @@ import {
   ADMIN_ASSETS,
   api,
   AUTH_STORAGE_KEY,
+  ensureSignedIn as sharedEnsureSignedIn,
+  ensureSuperuser as sharedEnsureSuperuser,
+  installTokenOf,
   launchBrowser,
   missingPrerequisites,
   OUTPUT_DIR,
@@ -90,30 +93,11 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel in a browser (%s
     const link = galley.installUrl;
     return link.startsWith(`${url()}/_/`) ? link : url() + link.slice(link.indexOf('/_/'));
   };
-  const installToken = () => installLink().slice(installLink().indexOf('/pbinstal/') + '/pbinstal/'.length);
+  const installToken = () => installTokenOf(installLink());
+  const ADMIN = { email: EMAIL, password: PASSWORD };
+  const ensureSuperuser = () => sharedEnsureSuperuser(galley, ADMIN);
 
-  /** The superuser exists (created through the install token when an earlier test did not). */
-  async function ensureSuperuser(): Promise<void> {
-    const probe = await api(url(), 'POST', '/api/collections/_superusers/auth-with-password', { body: { identity: EMAIL, password: PASSWORD } });
-    if (probe.status === 200) return;
-    const made = await api(url(), 'POST', '/api/collections/_superusers/records', { token: installToken(), body: { email: EMAIL, password: PASSWORD, passwordConfirm: PASSWORD } });
-    if (made.status !== 200) throw new Error(`could not create the superuser: ${made.status} ${JSON.stringify(made.body)}`);
-  }
-
-  /** The panel is open and signed in (signing in through the form if needed). */
-  async function ensureSignedIn(): Promise<void> {
-    await ensureSuperuser();
-    if (!page.url().startsWith(`${url()}/_/`)) await page.goto(`${url()}/_/`);
-    const user = page.getByTestId('current-user');
-    const form = page.getByTestId('login-form');
-    await expect.poll(async () => (await user.isVisible()) || (await form.isVisible()), { timeout: UI_TIMEOUT }).toBe(true);
-    if (await form.isVisible()) {
-      await page.getByLabel('Email').fill(EMAIL);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByTestId('login-submit').click();
-    }
-    await user.waitFor();
-  }
+  const ensureSignedIn = () => sharedEnsureSignedIn(page, galley, ADMIN, UI_TIMEOUT);
 
   /** The superuser token the panel keeps in localStorage. */
   async function panelToken(): Promise<string> {

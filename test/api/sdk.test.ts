@@ -5,10 +5,11 @@
  *
  * Auth endpoints do not exist yet: the SDK is authenticated with `pb.authStore.save(token, null)`.
  */
-import PocketBase, { ClientResponseError, type RecordModel } from 'pocketbase';
+import PocketBase, { type RecordModel } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/dialects.js';
+import { sdkError } from '../helpers/sdk.js';
 import { recordToken } from '../helpers/scenario.js';
 
 interface Sent {
@@ -36,16 +37,6 @@ function client(baseURL: string, token?: string): { pb: PocketBase; sent: Sent[]
   return { pb, sent };
 }
 
-/** Runs `fn` expecting the SDK to throw a ClientResponseError; returns it. */
-async function sdkError(fn: () => Promise<unknown>): Promise<ClientResponseError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClientResponseError);
-    return err as ClientResponseError;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 describe.each(DIALECTS)('pocketbase SDK against Galley (%s)', (dialect) => {
   let t: TestApp;

@@ -11,7 +11,6 @@
  * loopback proxy).
  */
 import { randomInt } from 'node:crypto';
-import { createClient } from 'redis';
 import request from 'supertest';
 import type { Express } from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { createHttpApp } from '../../src/http/index.js';
 import { createMailer } from '../../src/mail/index.js';
 import { createAuthLimiters } from '../../src/ratelimit/index.js';
 import { createTestApp, TEST_APP_URL, type TestApp } from '../helpers/app.js';
+import { redisUnreachable } from '../helpers/redis.js';
 import { DIALECTS } from '../helpers/dialects.js';
 
 const REDIS_URL = process.env['GALLEY_TEST_REDIS'] ?? 'redis://127.0.0.1:6379';
@@ -217,17 +217,3 @@ describe.each(BACKENDS)('auth rate limits over HTTP (%s)', (backend) => {
     return http;
   }
 });
-
-async function redisUnreachable(url: string): Promise<string | null> {
-  const client = createClient({ url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    if (client.isOpen) await client.close();
-  }
-}

@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import PocketBase, { ClientResponseError, getTokenPayload } from 'pocketbase';
+import PocketBase, { getTokenPayload } from 'pocketbase';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, EXAMPLE_COLLECTIONS, TEST_APP_URL, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/dialects.js';
+import { sdkError } from '../helpers/sdk.js';
 import { otpFromMail, startSmtpSink, tokenFromMail, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const PASSWORD = 'password123';
@@ -51,16 +52,6 @@ const COLLECTIONS: Record<string, unknown>[] = [
 let n = 0;
 const freshEmail = (p: string) => `${p}${++n}_${Date.now().toString(36)}@example.com`;
 
-/** Runs `fn` expecting the SDK to throw a ClientResponseError; returns it. */
-async function sdkError(fn: () => Promise<unknown>): Promise<ClientResponseError> {
-  try {
-    await fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ClientResponseError);
-    return err as ClientResponseError;
-  }
-  throw new Error('expected the SDK call to fail');
-}
 
 describe.each(DIALECTS)('pocketbase SDK auth against Galley (%s)', (dialect) => {
   let sink: SmtpSink;

@@ -39,6 +39,7 @@
  * Exit code 1 when a run could not be made or was invalid (any non-2xx or socket error).
  */
 import { cpuSnapshot, cpuUse } from './cpu.js';
+import { freshBenchDatabase, pgReachable } from './database.js';
 import autocannon from 'autocannon';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
@@ -49,7 +50,6 @@ import { join, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
-import pg from 'pg';
 import { createApp, migrateForServe, startServer, type App, type RunningServer } from '../../src/app.js';
 import { Tokens } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -240,26 +240,6 @@ const cleanups: (() => Promise<void>)[] = [];
 
 async function cleanupAll(): Promise<void> {
   while (cleanups.length) await cleanups.pop()!().catch((err: unknown) => console.error(`[bench] cleanup failed: ${String(err)}`));
-}
-
-async function pgAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 5000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function pgReachable(): Promise<string | null> {
-  try {
-    await pgAdmin('SELECT 1');
-    return null;
-  } catch (err) {
-    return String((err as Error).message || err);
-  }
 }
 
 const SEEDER: RequestInfo = { auth: null, superuser: true, method: 'POST', context: 'default', query: {}, headers: {}, body: {} };
@@ -509,17 +489,7 @@ interface EngineReport {
 async function benchEngine(engine: Engine, worker: LoadWorker, work: string): Promise<EngineReport> {
   const dataDir = join(work, engine);
   mkdirSync(dataDir, { recursive: true });
-  let dbUrl: string;
-  if (engine === 'sqlite') {
-    dbUrl = `sqlite:${join(dataDir, 'data.db')}`;
-  } else {
-    const u = new URL(PG_ADMIN);
-    u.pathname = `/${PG_DB}`;
-    dbUrl = u.toString();
-    await pgAdmin(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`);
-    await pgAdmin(`CREATE DATABASE "${PG_DB}"`);
-    if (!KEEP) cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`));
-  }
+  const dbUrl = await freshBenchDatabase(engine, { dataDir, adminUrl: PG_ADMIN, name: PG_DB, keep: KEEP, cleanups });
   const report: EngineReport = { engine, dbUrl: dbUrl.replace(/:[^:@/]*@/, ':***@'), rows: [] };
 
   // The serve path, configured as `galley serve` would be with these variables (and nothing from the shell).
@@ -700,7 +670,7 @@ async function main(): Promise<void> {
   const reports: EngineReport[] = [];
   for (const engine of engines) {
     if (engine === 'postgres') {
-      const problem = await pgReachable();
+      const problem = await pgReachable(PG_ADMIN);
       if (problem) {
         if (ENGINES_EXPLICIT) throw new Error(`PostgreSQL at ${PG_ADMIN.replace(/:[^:@/]*@/, ':***@')} is unreachable: ${problem}`);
         console.log(`[bench] postgres skipped: unreachable (${problem}); set BENCH_PG`);

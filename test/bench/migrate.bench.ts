@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import { pgAdmin } from './database.js';
 import { connectDatabase, migrate, type DialectName } from '../../src/db/index.js';
 import { loadCollections } from '../../src/schema/index.js';
 
@@ -226,16 +226,6 @@ async function benchEngine(engine: DialectName, dbUrl: string, collectionsDir: s
   }
   const tables = schema.collections.length;
   return { engine, collections: COLLECTIONS, tables, steps, loadMs, planMs, planApplyMs, ...summarize(samples) };
-}
-
-async function pgAdmin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');

@@ -30,6 +30,7 @@
  * Exit code 1 when a requested run could not be made or was invalid (any non-2xx or socket error).
  */
 import { cpuSnapshot, cpuUse } from './cpu.js';
+import { freshBenchDatabase, pgReachable } from './database.js';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -417,17 +418,6 @@ async function deleteCreated(engine: Engine, dbUrl: string): Promise<number> {
   }
 }
 
-async function pgAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 5000 });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Endpoints: request generators (autocannon and probes share them).
 
@@ -674,17 +664,7 @@ interface EngineReport {
 async function benchEngine(engine: Engine, runtime: GalleyRuntime | null, work: string, seed: Seed, poolMax: number): Promise<EngineReport> {
   const dataDir = join(work, engine);
   mkdirSync(dataDir, { recursive: true });
-  let dbUrl: string;
-  if (engine === 'sqlite') {
-    dbUrl = `sqlite:${join(dataDir, 'data.db')}`;
-  } else {
-    const u = new URL(PG_ADMIN);
-    u.pathname = `/${PG_DB}`;
-    dbUrl = u.toString();
-    await pgAdmin(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`);
-    await pgAdmin(`CREATE DATABASE "${PG_DB}"`);
-    if (!KEEP) cleanups.push(() => pgAdmin(`DROP DATABASE IF EXISTS "${PG_DB}" WITH (FORCE)`));
-  }
+  const dbUrl = await freshBenchDatabase(engine, { dataDir, adminUrl: PG_ADMIN, name: PG_DB, keep: KEEP, cleanups });
   const primary: ServerKind = engine === 'postgres' ? 'express-pg' : 'express-sqlite';
   const report: EngineReport = {
     engine,
@@ -787,15 +767,6 @@ function gitDescribe(): string {
   }
 }
 
-async function pgReachable(): Promise<string | null> {
-  try {
-    await pgAdmin('SELECT 1');
-    return null;
-  } catch (err) {
-    return String((err as Error).message || err);
-  }
-}
-
 async function main(): Promise<void> {
   const engines = ENGINE_NAMES.filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
   if (engines.length !== ENGINE_NAMES.length) throw new Error(`BENCH_ENGINES: expected sqlite and/or postgres, got ${ENGINE_NAMES.join(',')}`);
@@ -826,7 +797,7 @@ async function main(): Promise<void> {
   const reports: EngineReport[] = [];
   for (const engine of engines) {
     if (engine === 'postgres') {
-      const problem = await pgReachable();
+      const problem = await pgReachable(PG_ADMIN);
       if (problem) {
         if (ENGINES_EXPLICIT) throw new Error(`PostgreSQL at ${PG_ADMIN.replace(/:[^:@/]*@/, ':***@')} is unreachable: ${problem}`);
         console.log(`[bench] postgres skipped: ${PG_ADMIN.replace(/:[^:@/]*@/, ':***@')} is unreachable (${problem}); set BENCH_PG`);

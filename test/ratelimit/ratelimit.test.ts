@@ -10,6 +10,7 @@ import { AppError } from '../../src/errors/index.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/log/index.js';
 import { createAuthLimiters, databaseStore, redisStore, type AuthLimiters } from '../../src/ratelimit/index.js';
+import { redisUnreachable } from '../helpers/redis.js';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../helpers/dialects.js';
 
 /**
@@ -311,18 +312,4 @@ async function settled(read: () => Promise<number>, expected: number): Promise<v
     if ((await read()) === expected) return;
   }
   expect(await read()).toBe(expected);
-}
-
-async function redisUnreachable(url: string): Promise<string | null> {
-  const client = createClient({ url, socket: { connectTimeout: 2000, reconnectStrategy: false } });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    if (client.isOpen) await client.close();
-  }
 }
