@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { isAbsolute, relative } from 'node:path';
 import pg from 'pg';
 import type { Config } from './config/index.js';
@@ -6,9 +6,10 @@ import { installLink } from './auth/install.js';
 import { Tokens } from './auth/tokens.js';
 import { createMailer } from './mail/index.js';
 import { createAuthLimiters } from './ratelimit/index.js';
-import { connectDatabase, ensureSystemTables, formatPlan, migrate, type Database, type MigrateResult } from './db/index.js';
-import { buildRuntime, type RecordsRuntime } from './records/runtime.js';
-import { ADMIN_DIST, appInFlight, createHttpApp, MAX_HEADER_SIZE, type InFlight } from './http/index.js';
+import { connectDatabase, formatPlan, type ConnectOptions, migrate, type Database, type MigrateResult } from './db/index.js';
+import type { WritePlugin } from './records/plugins.js';
+import { buildRuntime, type RecordsRuntime, type RuntimeOptions } from './records/runtime.js';
+import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, type InFlight } from './http/index.js';
 import type { Logger } from './log/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -20,13 +21,16 @@ export interface App {
   schema: Schema;
   /** The compiled collections the API serves; rebuilt by activateSchema after each successful migration. */
   records: RecordsRuntime;
+  /** What plugs into the write pipeline (files, hooks, realtime), compiled into `records` per collection. */
+  plugins: WritePlugin[];
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
   const schema = await loadSchema(config);
   for (const warning of schema.warnings) log.warn(warning);
-  const db = await openDatabase(config.databaseUrl);
-  return { config, log, db, schema, records: buildRuntime(schema, db.dialect) };
+  const db = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.queryTimeoutMs, sqliteReaders: config.sqliteReaders });
+  const plugins: WritePlugin[] = [];
+  return { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
 }
 
 /**
@@ -46,7 +50,7 @@ export class DatabaseUnreachableError extends Error {}
  * Opens the database, first checking that PostgreSQL answers, so that an unreachable server fails
  * promptly with one clear line (the pool would otherwise log the driver's stack and retry).
  */
-export async function openDatabase(url: string, timeoutMs = 10_000): Promise<Database> {
+export async function openDatabase(url: string, options: ConnectOptions = {}, timeoutMs = 10_000): Promise<Database> {
   if (/^postgres(ql)?:\/\//i.test(url)) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
     client.on('error', () => {});
@@ -58,7 +62,7 @@ export async function openDatabase(url: string, timeoutMs = 10_000): Promise<Dat
       await client.end().catch(() => {});
     }
   }
-  return connectDatabase(url);
+  return connectDatabase(url, options);
 }
 
 function reason(err: unknown): string {
@@ -81,10 +85,14 @@ export async function migrateForServe(app: App): Promise<MigrateResult> {
   return result;
 }
 
-/** Serves the current schema: Galley's own tables exist, validators and SQL are compiled once here. */
+/** Serves the current schema (migrated, Galley's own tables created under the migration lock): validators and SQL are compiled once here. */
 export async function activateSchema(app: App): Promise<void> {
-  await ensureSystemTables(app.db.runner());
-  app.records = buildRuntime(app.schema, app.db.dialect);
+  app.records = buildRuntime(app.schema, app.db.dialect, runtimeOptions(app.log, app.plugins));
+}
+
+/** What the write pipeline needs besides the collections: its plugins and where after-commit errors go. */
+function runtimeOptions(log: Logger, plugins: WritePlugin[]): RuntimeOptions {
+  return { plugins, report: (err, stage) => log.error({ err }, `write pipeline: ${stage} work failed`) };
 }
 
 export interface RunningServer {
@@ -107,10 +115,11 @@ export async function startServer(app: App): Promise<RunningServer> {
     records: { runtime, runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log }, limiters },
     trustProxy: app.config.trustProxy,
+    maxInFlight: app.config.maxInFlight,
     admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
-    const s = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
+    const s = createHttpServer(http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
     s.once('error', reject);
   });
   const address = server.address();

@@ -5,7 +5,7 @@ import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.
 import { compileCondition, fmt, sql } from '../query/index.js';
 import { compileContext } from '../records/access.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
-import { authRecordOf, newTokenKey, writeAuthFields } from '../records/service.js';
+import { authRecordOf, newTokenKey, writeAuthFields, type RecordsDeps } from '../records/service.js';
 import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
 import { isEmail } from '../records/validate.js';
 import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
@@ -38,6 +38,11 @@ export function authCollection(deps: AuthDeps, name: string): CollectionRuntime 
   const rt = deps.runtime().find(name);
   if (!rt || rt.collection.type !== 'auth') throw new AppError('auth_collection_not_found');
   return rt;
+}
+
+/** The records service's view of these deps (its writes go through the one write pipeline). */
+function recordsOf(deps: AuthDeps): RecordsDeps {
+  return { runtime: deps.runtime(), runner: deps.runner };
 }
 
 async function loadRecord(deps: AuthDeps, rt: CollectionRuntime, where: string, params: unknown[]): Promise<ApiRecord | null> {
@@ -147,7 +152,7 @@ export async function authWithPassword(deps: AuthDeps, collection: string, body:
   }
   const check = await verifyPassword(password, String(record['password'] ?? ''));
   if (!check.ok) throw new AppError('auth_failed');
-  if (check.needsRehash) await writeAuthFields(deps.runner, rt, String(record['id']), { password: await hashPassword(password) });
+  if (check.needsRehash) await writeAuthFields(recordsOf(deps), rt, String(record['id']), { password: await hashPassword(password) });
   return finishAuth(deps, rt, record, 'password', mfaId, info);
 }
 
@@ -188,7 +193,7 @@ export async function authWithOtp(deps: AuthDeps, collection: string, body: Body
   if (otp.sentTo !== '' && otp.sentTo === record['email'] && record['verified'] !== true) {
     const changes: ApiRecord = { verified: true };
     if (!mfaOptions(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
-    await writeAuthFields(deps.runner, rt, otp.recordId, changes);
+    await writeAuthFields(recordsOf(deps), rt, otp.recordId, changes);
     record = { ...record, ...changes };
   }
   return finishAuth(deps, rt, record, 'otp', mfaId, info);
@@ -296,7 +301,7 @@ export async function confirmVerification(deps: AuthDeps, collection: string, bo
   const changes: ApiRecord = { verified: true };
   // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
   if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
+  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), changes);
 }
 
 /** POST request-password-reset: always 204 for a well-formed email. */
@@ -327,7 +332,7 @@ export async function confirmPasswordReset(deps: AuthDeps, collection: string, b
   const changes: ApiRecord = { password: await hashPassword(password), tokenKey: newTokenKey() };
   // The reset link reached that inbox, which proves the address.
   if (found.claims['email'] === found.record['email']) changes['verified'] = true;
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
+  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), changes);
 }
 
 /** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
@@ -359,7 +364,7 @@ export async function confirmEmailChange(deps: AuthDeps, collection: string, bod
   }
   const newEmail = found.claims['newEmail'];
   if (await findByEmail(deps, rt, newEmail)) throw new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
+  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
 }
 
 /** PocketBase: superusers set their email directly (PATCH), never through the email flow. */

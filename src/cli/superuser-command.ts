@@ -21,14 +21,14 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
   const db = await openDatabase(config.databaseUrl);
   try {
     await migrate(db, schema, { apply: true, allowDestructive: false });
-    const app: App = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, records: null as unknown as App['records'] };
+    const app: App = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, plugins: [], records: null as unknown as App['records'] };
     await activateSchema(app);
     const deps = { runtime: app.records, runner: db.runner() };
     const rows = await deps.runner.all('SELECT "id" FROM "_superusers" WHERE lower("email") = lower(?) LIMIT 1', [email]);
     const id = rows[0] ? String(rows[0]['id']) : null;
     if (action === 'delete') {
       if (!id) throw new UsageError(`No superuser with the email "${email}".`);
-      await deleteRecord(deps, '_superusers', id, CLI);
+      await explainRefusal(() => deleteRecord(deps, '_superusers', id, CLI));
       out.write(`Superuser ${email} deleted.\n`);
       return EXIT_OK;
     }
@@ -39,6 +39,16 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
     return EXIT_OK;
   } finally {
     await db.close();
+  }
+}
+
+/** A refused delete (the only superuser) is a usage error with the reason. */
+async function explainRefusal(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (err instanceof AppError && err.status === 400) throw new UsageError(err.message);
+    throw err;
   }
 }
 

@@ -28,6 +28,12 @@ export interface Config {
    * such as `loopback` or `10.0.0.0/8`); false = the socket address is the client (no proxy).
    */
   trustProxy: number | string | false;
+  /** A query running longer is cut off with a 503 (PostgreSQL statement_timeout; SQLite reader threads); 0 = no limit. */
+  queryTimeoutMs: number;
+  /** SQLite: threads that run list, count and expand reads off the event loop (0 = on the main connection). */
+  sqliteReaders: number;
+  /** Requests handled at once before new ones get a fast 503 (health checks and realtime streams excepted); 0 = no limit. */
+  maxInFlight: number;
 }
 
 export interface MailConfig {
@@ -75,6 +81,9 @@ export const ENV_VARS = {
   GALLEY_TRUST_PROXY: 'proxies trusted for X-Forwarded-For: hop count or addresses/subnets; unset = none',
   GALLEY_RATE_LIMIT_AUTH_IP: 'auth requests per IP: N/SECONDS, 0 = off',
   GALLEY_RATE_LIMIT_AUTH_IDENTITY: 'failed sign-ins and emails per identity: N/SECONDS, 0 = off',
+  GALLEY_QUERY_TIMEOUT_MS: 'longest a query may run before a 503, 0 = no limit',
+  GALLEY_SQLITE_READERS: 'SQLite reader threads for list, count and expand queries, 0 = main connection',
+  GALLEY_MAX_IN_FLIGHT: 'requests handled at once before a fast 503, 0 = no limit',
 } as const;
 
 const schema = {
@@ -127,6 +136,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       authPerIdentity: parseRateLimit('GALLEY_RATE_LIMIT_AUTH_IDENTITY', env['GALLEY_RATE_LIMIT_AUTH_IDENTITY'] ?? '10/900'),
     },
     trustProxy: parseTrustProxy(env['GALLEY_TRUST_PROXY']),
+    queryTimeoutMs: parseInteger('GALLEY_QUERY_TIMEOUT_MS', env['GALLEY_QUERY_TIMEOUT_MS'] ?? '5000'),
+    sqliteReaders: parseInteger('GALLEY_SQLITE_READERS', env['GALLEY_SQLITE_READERS'] ?? '2'),
+    maxInFlight: parseInteger('GALLEY_MAX_IN_FLIGHT', env['GALLEY_MAX_IN_FLIGHT'] ?? '256'),
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);

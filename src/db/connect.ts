@@ -3,7 +3,7 @@ import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DialectName } from './dialects/dialect.js';
-import { configureSqlite, pgTypes, postgresRunner, sqliteRunner, type SqlRunner } from './runner.js';
+import { configureSqlite, pgTypes, postgresRunner, sqliteRunner, type RunnerOptions, type SqlRunner } from './runner.js';
 
 export interface Database {
   knex: Knex;
@@ -29,8 +29,8 @@ function withRunner(base: Omit<Database, 'runner' | 'close'>, open: () => SqlRun
 }
 
 
-export interface ConnectOptions {
-  /** Largest pool size for PostgreSQL (SQLite always uses one connection). */
+export interface ConnectOptions extends RunnerOptions {
+  /** Largest pool size for PostgreSQL (SQLite always uses one connection, plus its reader threads). */
   poolMax?: number;
 }
 
@@ -51,7 +51,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
         },
       },
     });
-    return withRunner({ knex, dialect: 'postgres', safeUrl: url.replace(/:[^:@/]*@/, ':***@') }, () => postgresRunner(url, options.poolMax ?? 10));
+    return withRunner({ knex, dialect: 'postgres', safeUrl: url.replace(/:[^:@/]*@/, ':***@') }, () => postgresRunner(url, options.poolMax ?? 10, options));
   }
   const file = url.replace(/^sqlite:(\/\/)?/i, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -74,6 +74,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   });
   return withRunner({ knex, dialect: 'sqlite', safeUrl: `sqlite:${file}` }, () => {
     if (file === ':memory:') throw new Error('the records API needs a SQLite file, not :memory:');
-    return sqliteRunner(file);
+    return sqliteRunner(file, options);
   });
 }

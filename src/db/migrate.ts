@@ -5,6 +5,7 @@ import { dialectFor } from './dialects/index.js';
 import type { Executor } from './executor.js';
 import { createHistoryTableSql, lastSnapshot, recordMigration } from './history.js';
 import { planMigration } from './plan.js';
+import { ensureSystemTables } from './system-tables.js';
 import { destructiveSteps, type Plan, type PlanStep } from './plan-types.js';
 import { inMigrationTransaction } from './transaction.js';
 
@@ -49,6 +50,7 @@ export async function migrate(db: Database, schema: Schema, options: MigrateOpti
     // Lock first: concurrent CREATE TABLE IF NOT EXISTS races in PostgreSQL (duplicate pg_type entry).
     await dialect.lock(exec);
     await exec.run(createHistoryTableSql(db.dialect));
+    await ensureSystemTables({ dialect: db.dialect, run: async (sql, params) => (await exec.run(sql, [...params]), 0) });
     const last = await lastSnapshot(exec);
     const plan = await planMigration(exec, dialect, schema, last?.collections ?? null);
     if (!options.apply) throw new PlanOnly(plan);

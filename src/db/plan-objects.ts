@@ -48,7 +48,9 @@ export function planTriggers(ctx: PlanContext): void {
   const wanted = new Map<string, TriggerSpec>();
   for (const junction of ctx.desired.tables.flatMap((t) => t.junctions)) {
     if (!junction.cascadeDelete && !junction.required) continue;
-    const name = `${triggerName(junction)}_${junction.cascadeDelete ? 'c' : 'r'}`.slice(0, 63);
+    // `ce`: cascade when the owner is left empty (PocketBase); an older `_c` trigger deleted every
+    // owner holding the id, so its different name makes existing databases replace it.
+    const name = junction.cascadeDelete ? `${triggerName(junction).slice(0, 60)}_ce` : `${triggerName(junction)}_r`.slice(0, 63);
     wanted.set(name, { name, junction });
   }
   for (const name of ctx.live.triggers) {

@@ -2,6 +2,7 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { AppError } from '../errors/index.js';
 import type { DialectName } from './dialects/dialect.js';
+import { SqliteReaders } from './sqlite-readers.js';
 
 export type Row = Record<string, unknown>;
 
@@ -13,9 +14,17 @@ export type Row = Record<string, unknown>;
 export interface SqlRunner {
   readonly dialect: DialectName;
   all(text: string, values: readonly unknown[]): Promise<Row[]>;
+  /**
+   * A read that may be expensive (a list page, a count, an expand): on SQLite it runs on a reader
+   * thread so the event loop stays free; inside a transaction, and on PostgreSQL, it is `all`.
+   */
+  read(text: string, values: readonly unknown[]): Promise<Row[]>;
   /** Executes a write; resolves to the number of affected rows. */
   run(text: string, values: readonly unknown[]): Promise<number>;
-  /** Runs `fn` in one transaction; a nested call joins the outer one. */
+  /**
+   * Runs `fn` in one transaction (one attempt; see isRetryableTransactionError for the errors worth
+   * another); a nested call joins the outer one.
+   */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -88,9 +97,17 @@ export const pgTypes = {
   },
 };
 
-export function sqliteRunner(file: string): SqlRunner {
+export interface RunnerOptions {
+  /** A statement (PostgreSQL) or an off-loop read (SQLite) running longer is cut off with a 503; 0 = no limit. */
+  queryTimeoutMs?: number;
+  /** SQLite: reader threads for `read`; 0 = reads run on the main connection. */
+  sqliteReaders?: number;
+}
+
+export function sqliteRunner(file: string, options: RunnerOptions = {}): SqlRunner {
   const db = new Sqlite(file);
   configureSqlite(db);
+  const readers = options.sqliteReaders ? new SqliteReaders(file, options.sqliteReaders, options.queryTimeoutMs ?? 0) : null;
   const statements = new BoundedCache<Sqlite.Statement>(STATEMENT_CACHE_SIZE);
   const lock = new Lock();
   let inTransaction = false;
@@ -105,9 +122,11 @@ export function sqliteRunner(file: string): SqlRunner {
       return stmt.reader ? stmt.all(...values).length : stmt.run(...values).changes;
     },
   };
+  const txAll = async (text: string, values: readonly unknown[]) => exec.all(text, values);
   const txRunner: SqlRunner = {
     dialect: 'sqlite',
-    all: async (text, values) => exec.all(text, values),
+    all: txAll,
+    read: txAll,
     run: async (text, values) => exec.run(text, values),
     transaction: (fn) => fn(txRunner),
     close: async () => {},
@@ -121,9 +140,11 @@ export function sqliteRunner(file: string): SqlRunner {
       release();
     }
   };
+  const all = (text: string, values: readonly unknown[]) => outside(() => exec.all(text, values));
   return {
     dialect: 'sqlite',
-    all: (text, values) => outside(() => exec.all(text, values)),
+    all,
+    read: readers ? (text, values) => readers.all(text, values) : all,
     run: (text, values) => outside(() => exec.run(text, values)),
     async transaction(fn) {
       const release = await lock.acquire();
@@ -144,6 +165,7 @@ export function sqliteRunner(file: string): SqlRunner {
       }
     },
     close: async () => {
+      await readers?.close();
       db.close();
     },
   };
@@ -156,17 +178,18 @@ function numbered(text: string): string {
 }
 
 /** Session settings from the first statement (a SET on connect would race the first query). */
-function withUtc(url: string): string {
+function withSessionSettings(url: string, queryTimeoutMs: number): string {
   const u = new URL(url);
   const options = u.searchParams.get('options') ?? '';
   // JIT compiles the large generated filters for seconds before running them in milliseconds.
-  u.searchParams.set('options', `${options} -c TimeZone=UTC -c jit=off`.trim());
+  const timeout = queryTimeoutMs > 0 ? ` -c statement_timeout=${queryTimeoutMs}` : '';
+  u.searchParams.set('options', `${options} -c TimeZone=UTC -c jit=off${timeout}`.trim());
   return u.toString();
 }
 
-export function postgresRunner(url: string, poolMax: number): SqlRunner {
+export function postgresRunner(url: string, poolMax: number, options: RunnerOptions = {}): SqlRunner {
   const pool = new pg.Pool({
-    connectionString: withUtc(url),
+    connectionString: withSessionSettings(url, options.queryTimeoutMs ?? 0),
     max: poolMax,
     types: pgTypes,
   });
@@ -181,26 +204,14 @@ export function postgresRunner(url: string, poolMax: number): SqlRunner {
       throw asValueError(err);
     }
   };
-  const over = (q: { query: pg.Pool['query'] }): Pick<SqlRunner, 'all' | 'run'> => ({
-    all: async (text, values) => (await query(q, text, values)).rows as Row[],
-    run: async (text, values) => (await query(q, text, values)).rowCount ?? 0,
-  });
+  const over = (q: { query: pg.Pool['query'] }): Pick<SqlRunner, 'all' | 'read' | 'run'> => {
+    const all = async (text: string, values: readonly unknown[]) => (await query(q, text, values)).rows as Row[];
+    return { all, read: all, run: async (text, values) => (await query(q, text, values)).rowCount ?? 0 };
+  };
   return {
     dialect: 'postgres',
     ...over(pool),
-    async transaction(fn) {
-      // Two transactions that lock the same rows in opposite order deadlock; PostgreSQL aborts
-      // one of them. The whole transaction is re-run (it is all-or-nothing), a few times at most.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await runTransaction(fn);
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (attempt >= MAX_TX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw err;
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-        }
-      }
-    },
+    transaction: runTransaction,
     close: () => pool.end(),
   };
 
@@ -221,7 +232,15 @@ export function postgresRunner(url: string, poolMax: number): SqlRunner {
   }
 }
 
-const MAX_TX_ATTEMPTS = 4;
+/**
+ * PostgreSQL aborted the transaction to break a deadlock (40P01) or a serialization conflict
+ * (40001): running the whole transaction again can succeed. Only the caller knows how to undo what
+ * an attempt did outside the database, so the retry loop is the caller's (records/session.ts).
+ */
+export function isRetryableTransactionError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
 
 /**
  * PostgreSQL refuses some values SQLite stores (a NUL character in text, an
@@ -229,6 +248,8 @@ const MAX_TX_ATTEMPTS = 4;
  */
 function asValueError(err: unknown): unknown {
   const e = err as { code?: string; message?: string };
+  // 57014 query_canceled: statement_timeout (GALLEY_QUERY_TIMEOUT_MS) cut the query off.
+  if (e.code === '57014') return new AppError('query_timeout', undefined, {}, { cause: err });
   if (typeof e.code !== 'string' || !e.code.startsWith('22')) return err;
   // The driver's text stays in the log (cause); the client gets a stable sentence.
   return new AppError('bad_request', 'A value in this request cannot be stored or compared by the database (for example a NUL character, or a date out of range).', {}, { cause: err });

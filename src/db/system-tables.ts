@@ -14,7 +14,12 @@ export const OTPS_TABLE = '_galley_otps';
 /** Half-finished multi-factor sign-ins: which record passed which first method, and when. */
 export const MFAS_TABLE = '_galley_mfas';
 
-export async function ensureSystemTables(runner: SqlRunner): Promise<void> {
+/**
+ * Creates Galley's own tables when missing. `migrate` calls it inside its transaction, after the
+ * migration lock: PostgreSQL's `CREATE TABLE IF NOT EXISTS` is not safe against itself (two
+ * nodes starting together on a fresh database race on the table's type and one fails).
+ */
+export async function ensureSystemTables(runner: Pick<SqlRunner, 'dialect' | 'run'>): Promise<void> {
   const pg = runner.dialect === 'postgres';
   const bigint = pg ? 'BIGINT' : 'INTEGER';
   // kind: auth | verification | passwordReset | emailChange | file | install; fingerprint: what the secret is bound to (the authRule for kind auth).

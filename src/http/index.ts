@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../log/index.js';
 import { errorHandler, notFound } from './error-handler.js';
+import { admission } from './admission.js';
 import { attachInFlight } from './in-flight.js';
 import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
@@ -10,12 +11,6 @@ import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { securityHeaders } from './security-headers.js';
-
-/**
- * Node's default 16 KiB header limit answers a long (percent-encoded) filter with a bare 431;
- * with 64 KiB the request reaches the API, which refuses filters over 3500 characters in JSON.
- */
-export const MAX_HEADER_SIZE = 64 * 1024;
 
 export interface HttpDeps {
   log: Logger;
@@ -27,6 +22,8 @@ export interface HttpDeps {
   admin?: AdminHttpDeps;
   /** Express `trust proxy` (the client IP behind a load balancer, for rate limits and logs). */
   trustProxy?: number | string | false;
+  /** GALLEY_MAX_IN_FLIGHT: requests handled at once before a fast 503 (0 or absent = no limit). */
+  maxInFlight?: number;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -37,6 +34,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(deps.log));
+  app.use(admission(deps.maxInFlight ?? 0));
   app.use(securityHeaders);
   app.use(healthRoutes());
   if (deps.records) {
@@ -52,6 +50,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 }
 
 export { errorBody, type ErrorBody } from './error-handler.js';
+export { createHttpServer, MAX_HEADER_SIZE } from './server.js';
 export { appInFlight, type InFlight } from './in-flight.js';
 export type { RecordsHttpDeps } from './routes-records.js';
 export type { AuthHttpDeps } from './routes-auth.js';

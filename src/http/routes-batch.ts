@@ -1,20 +1,26 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { AppError } from '../errors/index.js';
+import { inSession } from '../records/session.js';
 import { createRecord, deleteRecord, findRuntime, updateRecord, type RecordQuery, type RecordsDeps } from '../records/service.js';
 import type { RequestInfo } from '../records/types.js';
+import { lockRows } from '../records/locks.js';
 import { readRequestBody } from './body.js';
 import { errorBody } from './error-handler.js';
 import { fingerprintOf, idempotent } from './idempotency.js';
 import { headerValues, requestInfo } from './request-info.js';
-import { authOf, handle, idempotencyScope, type RecordsHttpDeps } from './routes-records.js';
+import { authOf, handle, idempotencyScope, refuseUploads, type RecordsHttpDeps } from './routes-records.js';
 
 export const MAX_BATCH_REQUESTS = 50;
 const MAX_URL_LENGTH = 2000;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const RECORDS_PATH = /^\/api\/collections\/([^/]+)\/records(?:\/([^/]+))?\/?$/;
 
+/** A validated sub-request: its URL already parsed and percent-decoded. */
 interface SubRequest {
   method: string;
-  url: string;
+  collection: string | null;
+  id: string | undefined;
+  query: RecordQuery & Record<string, string>;
   headers: Record<string, string>;
   body: Record<string, unknown>;
 }
@@ -30,53 +36,120 @@ export function batchRoutes(deps: RecordsHttpDeps): Router {
     '/api/batch',
     handle(async (req) => {
       const body = await readRequestBody(req);
+      refuseUploads(body);
       const requests = validate(body.data);
       const outer = requestInfo(req, await authOf(deps, req), 'batch');
-      return idempotent(deps.runner, { key: req.header('idempotency-key'), scope: idempotencyScope(req, outer), fingerprint: fingerprintOf([requests]) }, async () => {
-        const results = await deps.runner.transaction(async (tx) => {
-          const records: RecordsDeps = { runtime: deps.runtime(), runner: tx };
-          const out: { body: unknown; status: number }[] = [];
-          for (const [i, sub] of requests.entries()) {
-            try {
-              out.push(await runOne(records, sub, subInfo(req, outer, sub)));
-            } catch (err) {
-              if (!(err instanceof AppError) || err.status >= 500) throw err;
-              throw new AppError('batch_failed', undefined, {
-                requests: { [i]: { code: 'batch_request_failed', message: 'Batch request failed.', response: errorBody(err) } },
-              });
-            }
-          }
-          return out;
-        });
-        return { status: 200, body: results };
-      });
+      const records: RecordsDeps = { runtime: deps.runtime(), runner: deps.runner };
+      return idempotent(records, { key: req.header('idempotency-key'), scope: idempotencyScope(req, outer), fingerprint: () => fingerprintOf([requests]) }, async (records) => ({
+        status: 200,
+        body: await runBatch(records, outer, requests),
+      }));
     }),
   );
   return router;
 }
 
+async function runBatch(records: RecordsDeps, outer: RequestInfo, requests: SubRequest[]): Promise<{ body: unknown; status: number }[]> {
+  return inSession({ runner: records.runner, session: records.session, report: records.runtime.report }, async (session) => {
+    const tx: RecordsDeps = { ...records, runner: session.tx, session };
+    // Rows are locked up front in one order (collection, id): two batches that touch the same
+    // records in opposite orders then queue instead of deadlocking.
+    await lockRows(tx, requests.flatMap(lockTarget));
+    const out: { body: unknown; status: number }[] = [];
+    for (const [i, sub] of requests.entries()) {
+      try {
+        out.push(await runOne(tx, sub, subInfo(outer, sub)));
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        throw new AppError('batch_failed', undefined, {
+          requests: { [i]: { code: 'batch_request_failed', message: 'Batch request failed.', response: errorBody(err) } },
+        });
+      }
+    }
+    return out;
+  });
+}
+
+function lockTarget(sub: SubRequest): { collection: string; id: string }[] {
+  if (sub.collection === null) return [];
+  const id = sub.id ?? (sub.method === 'PUT' && typeof sub.body['id'] === 'string' ? sub.body['id'] : undefined);
+  return id && sub.method !== 'POST' ? [{ collection: sub.collection, id }] : [];
+}
+
+const REQUIRED = { code: 'validation_required', message: 'Cannot be blank.' };
+
 function validate(data: Record<string, unknown>): SubRequest[] {
   const requests = data['requests'];
-  if (!Array.isArray(requests) || requests.length === 0) throw invalid({ requests: { code: 'validation_required', message: 'Cannot be blank.' } });
+  if (!Array.isArray(requests) || requests.length === 0) throw invalid({ requests: REQUIRED });
   if (requests.length > MAX_BATCH_REQUESTS) {
     throw invalid({ requests: { code: 'validation_length_too_long', message: `The length must be no more than ${MAX_BATCH_REQUESTS}.`, params: { max: MAX_BATCH_REQUESTS } } });
   }
   const problems: Record<string, unknown> = {};
   const subs = requests.map((raw, i): SubRequest => {
-    const r = (raw ?? {}) as Record<string, unknown>;
-    const method = typeof r['method'] === 'string' ? r['method'].toUpperCase() : '';
-    const url = typeof r['url'] === 'string' ? r['url'] : '';
+    const r = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     const errs: Record<string, unknown> = {};
-    if (!METHODS.has(method)) errs['method'] = { code: 'validation_in_invalid', message: 'Must be a valid value.' };
-    if (url === '') errs['url'] = { code: 'validation_required', message: 'Cannot be blank.' };
-    else if (url.length > MAX_URL_LENGTH) errs['url'] = { code: 'validation_length_too_long', message: `The length must be no more than ${MAX_URL_LENGTH}.` };
+    const method = checkMethod(r['method'], errs);
+    const target = checkUrl(r['url'], errs);
+    const headers = checkHeaders(r['headers'], errs);
     if (Object.keys(errs).length > 0) problems[i] = errs;
     const body = r['body'];
-    const headers = r['headers'] && typeof r['headers'] === 'object' ? (r['headers'] as Record<string, string>) : {};
-    return { method, url, headers, body: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {} };
+    return { method, ...target, headers, body: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {} };
   });
   if (Object.keys(problems).length > 0) throw invalid({ requests: problems });
   return subs;
+}
+
+function checkMethod(raw: unknown, errs: Record<string, unknown>): string {
+  if (raw === undefined || raw === null || raw === '') {
+    errs['method'] = REQUIRED;
+    return '';
+  }
+  const method = typeof raw === 'string' ? raw.toUpperCase() : '';
+  if (!METHODS.has(method)) errs['method'] = { code: 'validation_in_invalid', message: 'Must be a valid value.' };
+  return method;
+}
+
+/**
+ * The sub-request URL: a path of this server (never another host), percent-decoded once here, so
+ * nothing later can fail on it. A path that is no records endpoint fails when the request runs,
+ * as in PocketBase ("unknown batch request action").
+ */
+function checkUrl(raw: unknown, errs: Record<string, unknown>): Pick<SubRequest, 'collection' | 'id' | 'query'> {
+  const none = { collection: null, id: undefined, query: {} };
+  if (raw === undefined || raw === null || raw === '') {
+    errs['url'] = REQUIRED;
+    return none;
+  }
+  if (typeof raw !== 'string' || !raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) {
+    errs['url'] = { code: 'validation_invalid_url', message: 'Must be a path of this server, such as /api/collections/posts/records.' };
+    return none;
+  }
+  if (raw.length > MAX_URL_LENGTH) {
+    errs['url'] = { code: 'validation_length_too_long', message: `The length must be no more than ${MAX_URL_LENGTH}.`, params: { max: MAX_URL_LENGTH } };
+    return none;
+  }
+  try {
+    const url = new URL(raw, 'http://batch.invalid');
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
+    const m = RECORDS_PATH.exec(url.pathname);
+    if (!m) return { ...none, query };
+    return { collection: decodeURIComponent(m[1]!), id: m[2] === undefined ? undefined : decodeURIComponent(m[2]), query };
+  } catch {
+    errs['url'] = { code: 'validation_invalid_url', message: 'Must be a valid URL path (percent-encoding included).' };
+    return none;
+  }
+}
+
+/** Sub-request headers: an object of strings (as Go's map[string]string), else a validation error. */
+function checkHeaders(raw: unknown, errs: Record<string, unknown>): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const valid = typeof raw === 'object' && !Array.isArray(raw) && Object.values(raw).every((v) => typeof v === 'string');
+  if (!valid) {
+    errs['headers'] = { code: 'validation_invalid_headers', message: 'Must be an object of string values.' };
+    return {};
+  }
+  return raw as Record<string, string>;
 }
 
 function invalid(data: Record<string, unknown>): AppError {
@@ -84,21 +157,14 @@ function invalid(data: Record<string, unknown>): AppError {
 }
 
 /** The outer auth with the sub-request's own headers merged in (its Authorization is ignored). */
-function subInfo(req: Request, outer: RequestInfo, sub: SubRequest): RequestInfo {
+function subInfo(outer: RequestInfo, sub: SubRequest): RequestInfo {
   const { authorization: _ignored, ...headers } = headerValues(sub.headers);
-  const url = new URL(sub.url, 'http://batch');
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) if (!(k in query)) query[k] = v;
-  return { ...outer, method: sub.method, context: 'batch', headers: { ...outer.headers, ...headers }, query };
+  return { ...outer, method: sub.method, context: 'batch', headers: { ...outer.headers, ...headers }, query: sub.query };
 }
 
 async function runOne(records: RecordsDeps, sub: SubRequest, info: RequestInfo): Promise<{ body: unknown; status: number }> {
-  const url = new URL(sub.url, 'http://batch');
-  const m = /^\/api\/collections\/([^/]+)\/records(?:\/([^/]+))?\/?$/.exec(url.pathname);
-  const query = Object.fromEntries(url.searchParams) as RecordQuery;
-  if (!m) throw new AppError('bad_request', 'Unknown batch request action.');
-  const collection = decodeURIComponent(m[1]!);
-  const id = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  const { collection, id, query } = sub;
+  if (collection === null) throw new AppError('bad_request', 'Unknown batch request action.');
   const ifMatch = headerValues(sub.headers)['if_match'] ?? null;
   if (sub.method === 'POST' && id === undefined) return { body: (await createRecord(records, collection, sub.body, query, info)).record, status: 200 };
   if (sub.method === 'PATCH' && id !== undefined) return { body: (await updateRecord(records, collection, id, sub.body, query, info, { ifMatch })).record, status: 200 };

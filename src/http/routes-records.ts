@@ -4,7 +4,8 @@ import { acceptsInstallToken } from '../auth/install.js';
 import type { Tokens } from '../auth/tokens.js';
 import type { RecordsRuntime } from '../records/runtime.js';
 import { createRecord, deleteRecord, etagListHas, etagOf, findRuntime, listRecords, updateRecord, viewRecord, type RecordQuery, type RecordResult } from '../records/service.js';
-import type { AuthIdentity, RequestInfo } from '../records/types.js';
+import { AppError } from '../errors/index.js';
+import type { AuthIdentity, RequestBody, RequestInfo } from '../records/types.js';
 import { readRequestBody, recordBodyLimit } from './body.js';
 import { inFlightOf } from './in-flight.js';
 import { fingerprintOf, idempotent } from './idempotency.js';
@@ -52,6 +53,17 @@ export function handle(fn: (req: Request) => Promise<Reply>): RequestHandler {
   };
 }
 
+/**
+ * Until file uploads are stored, a file part is refused rather than accepted and dropped
+ * (galley.md §10): a 400 naming each part, before anything is written.
+ */
+export function refuseUploads(body: RequestBody): void {
+  if (body.files.length === 0) return;
+  const data: Record<string, unknown> = {};
+  for (const file of body.files) data[file.field] = { code: 'validation_file_upload_unsupported', message: 'File uploads are not supported yet.' };
+  throw new AppError('bad_request', 'File uploads are not supported yet.', data);
+}
+
 export function recordReply(result: RecordResult): Reply {
   return { status: 200, body: result.record, ...(result.version ? { headers: { ETag: etagOf(result.version) } } : {}) };
 }
@@ -94,8 +106,9 @@ export function recordRoutes(deps: RecordsHttpDeps): Router {
       const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
       let requester = await info(req);
       if (!requester.auth && rt.collection.name === '_superusers' && (await acceptsInstallToken(deps, req.headers.authorization))) requester = { ...requester, superuser: true };
-      return idempotent(deps.runner, { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: fingerprintOf([req.originalUrl, body.data]) }, async () =>
-        recordReply(await createRecord(records(), param(req, 'collection'), body.data, recordQuery(req), requester)),
+      refuseUploads(body);
+      return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: () => fingerprintOf([req.originalUrl, body.data]) }, async (deps) =>
+        recordReply(await createRecord(deps, param(req, 'collection'), body.data, recordQuery(req), requester)),
       );
     }),
   );
@@ -106,8 +119,10 @@ export function recordRoutes(deps: RecordsHttpDeps): Router {
       const rt = findRuntime(deps.runtime(), param(req, 'collection'));
       const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
       const requester = await info(req);
-      return idempotent(deps.runner, { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: fingerprintOf([req.originalUrl, body.data, req.header('if-match') ?? null]) }, async () =>
-        recordReply(await updateRecord(records(), param(req, 'collection'), param(req, 'id'), body.data, recordQuery(req), requester, { ifMatch: req.header('if-match') ?? null })),
+      refuseUploads(body);
+      const fingerprint = () => fingerprintOf([req.originalUrl, body.data, req.header('if-match') ?? null]);
+      return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint }, async (deps) =>
+        recordReply(await updateRecord(deps, param(req, 'collection'), param(req, 'id'), body.data, recordQuery(req), requester, { ifMatch: req.header('if-match') ?? null })),
       );
     }),
   );

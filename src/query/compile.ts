@@ -30,6 +30,31 @@ export interface CompileContext {
 export const MAX_COMPARISONS = 200;
 export const MAX_RELATION_HOPS = 6;
 
+/**
+ * The cost model of client filters and sorts: estimated rows a join yields per joined row.
+ * Real counts vary; these are deliberately round upper-ish guesses, so the budgets below refuse
+ * shapes (three back-relations in one path, dozens of two-back-relation comparisons) rather
+ * than data sizes.
+ */
+const BACK_RELATION_FAN_OUT = 100;
+const COLLECTION_FAN_OUT = 1000;
+/** Rows a filter's comparisons may visit per record, summed: e.g. ten paths through two back-relations. */
+export const MAX_FILTER_ROWS = 100_000;
+/** Rows one sort term may visit per record: e.g. one back-relation, or a multiple relation. */
+export const MAX_SORT_ROWS = 1_000;
+
+/** A multiple relation yields up to maxSelect rows per record (capped as a back-relation is). */
+function listFanOut(field: Field): number {
+  const max = Number(field['maxSelect']) || BACK_RELATION_FAN_OUT;
+  return Math.min(Math.max(max, 1), BACK_RELATION_FAN_OUT);
+}
+
+function tooExpensive(rows: number, limit: number): AppError {
+  return invalidFilter(
+    `too expensive: its relation paths could visit about ${rows.toLocaleString('en-US')} rows per record (the limit is ${limit.toLocaleString('en-US')}); use fewer back-relations (x_via_y) or @collection references per path`,
+  );
+}
+
 /** The filter/rule problem a client sees as a 400. */
 export function invalidFilter(message: string): AppError {
   return new AppError('invalid_filter', `Invalid filter: ${message}.`);
@@ -88,6 +113,7 @@ class Compiler {
       if (err instanceof JoinLimitError) throw invalidFilter(err.message);
       throw err;
     }
+    this.checkCost(tree);
     if (this.joins.isEmpty) return this.render(tree, new Set());
     // A comparison whose joins no other comparison uses gets its own EXISTS: for a formula of
     // AND/OR (monotone) this is exact, and it avoids a cartesian product of unrelated joins.
@@ -98,6 +124,20 @@ class Compiler {
     const outerKeys = new Set([...uses.keys()].filter((k) => !privateKeys.has(k) || !this.isPrivateAtomKey(tree, k, privateKeys)));
     if (outerKeys.size === 0) return body;
     return fmt`EXISTS (SELECT 1 FROM ${this.joins.from(outerKeys)} WHERE ${body})`;
+  }
+
+  /**
+   * A client's filter or sort must be answerable in bounded time: every comparison may visit,
+   * per record, the rows its relation path joins (a back-relation or an @collection many, a
+   * single relation one). Past the budget the request is refused up front with a 400 instead of
+   * holding a connection (or, on SQLite, a reader) for seconds. Rules are the developer's and
+   * are not limited here; the query timeout still applies to them.
+   */
+  private checkCost(tree: Node): void {
+    if (this.ctx.mode !== 'filter') return;
+    let rows = 0;
+    forEachAtom(tree, (atom) => (rows += this.joins.fanOut(atom.keys)));
+    if (rows > MAX_FILTER_ROWS) throw tooExpensive(rows, MAX_FILTER_ROWS);
   }
 
   private node(items: ExprItem[]): Node {
@@ -146,6 +186,8 @@ class Compiler {
     const joins = new JoinSet(this.ctx.aliases);
     const value = resolved.build(joins);
     if (joins.isEmpty) return value;
+    // A sort evaluates its path for every record of the list (no EXISTS stops early): a smaller budget.
+    if (this.ctx.mode === 'filter' && joins.fanOut() > MAX_SORT_ROWS) throw tooExpensive(joins.fanOut(), MAX_SORT_ROWS);
     const pick = resolved.multi ? fmt`${sql(desc ? 'MAX' : 'MIN')}(${value.sql})` : value.sql;
     const limit = resolved.multi ? '' : ' LIMIT 1';
     return { ...value, sql: fmt`(SELECT ${pick} FROM ${joins.from()}${sql(limit)})` };
@@ -285,11 +327,11 @@ class Compiler {
     const access = fieldAccess(collection, field);
     const rule = (alias: string) => this.traversalRule(target, alias);
     if (access.kind === 'junction') {
-      const j = joins.add(`${key}#junction`, 'jr', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."owner_id" = ${from.alias}."id"`));
+      const j = joins.add(`${key}#junction`, 'jr', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."owner_id" = ${from.alias}."id"`), listFanOut(field));
       return joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(target.name))} ${sql(a)} ON ${sql(`${a}."id" = ${j}."target_id"`)}${andRule(rule(a))}`);
     }
     if (access.kind === 'jsonArray') {
-      const each = joins.add(`${key}#each`, 'je', (a) => fmt`${sql(this.ctx.dialect.lateral)} ${this.ctx.dialect.jsonEach(sql(`${from.alias}.${ident(field.name)}`), a)} ON 1=1`);
+      const each = joins.add(`${key}#each`, 'je', (a) => fmt`${sql(this.ctx.dialect.lateral)} ${this.ctx.dialect.jsonEach(sql(`${from.alias}.${ident(field.name)}`), a)} ON 1=1`, listFanOut(field));
       return joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(target.name))} ${sql(a)} ON ${sql(`${a}."id" = ${each}.value`)}${andRule(rule(a))}`);
     }
     return joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(target.name))} ${sql(a)} ON ${sql(`${a}."id" = ${from.alias}.${ident(field.name)}`)}${andRule(rule(a))}`);
@@ -308,11 +350,12 @@ class Compiler {
     const join = (joins: JoinSet): RowRef => {
       const rule = (alias: string) => this.traversalRule(source, alias);
       if (access.kind === 'junction') {
-        const j = joins.add(`${key}#junction`, 'jr', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."target_id" = ${from.alias}."id"`));
+        const j = joins.add(`${key}#junction`, 'jr', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."target_id" = ${from.alias}."id"`), BACK_RELATION_FAN_OUT);
         return { key, alias: joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(source.name))} ${sql(a)} ON ${sql(`${a}."id" = ${j}."owner_id"`)}${andRule(rule(a))}`) };
       }
       if (access.kind === 'jsonArray') throw invalidFilter(`back-relations through view "${source.name}" are not supported`);
-      return { key, alias: joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(source.name))} ${sql(a)} ON ${sql(`${a}.${ident(field.name)} = ${from.alias}."id"`)}${andRule(rule(a))}`) };
+      const fanOut = single ? 1 : BACK_RELATION_FAN_OUT;
+      return { key, alias: joins.add(key, 'j', (a) => fmt`LEFT JOIN ${sql(ident(source.name))} ${sql(a)} ON ${sql(`${a}.${ident(field.name)} = ${from.alias}."id"`)}${andRule(rule(a))}`, fanOut) };
     };
     return this.withJoins(multi || !single, join, source, rest.length > 0 ? rest : ['id'], modifier, hops + 1);
   }
@@ -326,7 +369,7 @@ class Compiler {
     const key = `@collection.${target.name}:${aliasName ?? ''}`;
     const join = (joins: JoinSet): RowRef => ({
       key,
-      alias: joins.add(key, 'jc', (a) => fmt`LEFT JOIN ${sql(ident(target.name))} ${sql(a)} ON 1=1${andRule(this.traversalRule(target, a))}`),
+      alias: joins.add(key, 'jc', (a) => fmt`LEFT JOIN ${sql(ident(target.name))} ${sql(a)} ON 1=1${andRule(this.traversalRule(target, a))}`, COLLECTION_FAN_OUT),
     });
     return this.withJoins(true, join, target, path!.split('.'), modifier, 0);
   }
@@ -352,10 +395,10 @@ class Compiler {
         if (!canHoldMany) throw invalidFilter(`":each" needs a select, file or relation field, not "${field.name}"`);
         const key = `${from.key}.${field.name}:each`;
         if (access.kind === 'junction') {
-          return { multi: true, build: (joins) => ({ sql: sql(`${joins.add(key, 'je', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."owner_id" = ${from.alias}."id"`))}."target_id"`), kind: 'text' }) };
+          return { multi: true, build: (joins) => ({ sql: sql(`${joins.add(key, 'je', (a) => sql(`LEFT JOIN ${ident(access.table)} ${a} ON ${a}."owner_id" = ${from.alias}."id"`), listFanOut(field))}."target_id"`), kind: 'text' }) };
         }
         if (access.kind === 'jsonArray') {
-          return { multi: true, build: (joins) => ({ sql: sql(`${joins.add(key, 'je', (a) => fmt`${sql(d.lateral)} ${d.jsonEach(column, a)} ON 1=1`)}.value`), kind: 'text' }) };
+          return { multi: true, build: (joins) => ({ sql: sql(`${joins.add(key, 'je', (a) => fmt`${sql(d.lateral)} ${d.jsonEach(column, a)} ON 1=1`, listFanOut(field))}.value`), kind: 'text' }) };
         }
         // A single value iterated: json_each-like, without the column's affinity.
         return { multi, build: () => ({ sql: fmt`COALESCE(${this.plainValue(collection, field, from).sql}, '')`, kind: 'text' }) };

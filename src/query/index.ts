@@ -3,4 +3,4 @@ export { compileSort, MAX_SORT_FIELDS } from './sort.js';
 export { queryDialect, constant, type QueryDialect, type ValueExpr, type Kind } from './dialect.js';
 export { AliasCounter, JoinSet } from './joins.js';
 export { fieldAccess, findField, hasUniqueIndex, type FieldAccess } from './fields.js';
-export { fmt, ident, joinSql, sql, type Sql } from './sql.js';
+export { fmt, ident, inList, joinSql, sql, type Sql } from './sql.js';

@@ -17,6 +17,8 @@ export class JoinSet {
   private readonly clauses: Sql[] = [];
   private readonly keys: string[] = [];
   private readonly byKey = new Map<string, string>();
+  /** Rows each join may yield per row it joins to (1 for a single relation): the cost model's input. */
+  private readonly fanOuts = new Map<string, number>();
   /** Keys touched since the last `track()` (a comparison's joins, to tell shared from private). */
   private touched: Set<string> | null = null;
   readonly root: string;
@@ -29,14 +31,18 @@ export class JoinSet {
     return this.clauses.length === 0;
   }
 
-  /** Adds a join once per key; `build` gets the alias and returns the whole clause (`LEFT JOIN ... ON ...`). */
-  add(key: string, prefix: string, build: (alias: string) => Sql): string {
+  /**
+   * Adds a join once per key; `build` gets the alias and returns the whole clause (`LEFT JOIN ... ON ...`).
+   * `fanOut` estimates how many rows it yields per joined row (a back-relation many, a single relation one).
+   */
+  add(key: string, prefix: string, build: (alias: string) => Sql, fanOut = 1): string {
     this.touched?.add(key);
     const found = this.byKey.get(key);
     if (found) return found;
     if (this.clauses.length >= MAX_JOINS) throw new JoinLimitError();
     const alias = this.aliases.next(prefix);
     this.byKey.set(key, alias);
+    this.fanOuts.set(key, fanOut);
     // The clause is built before it is recorded: it may add (and so precede) the joins it depends on.
     const clause = build(alias);
     this.clauses.push(clause);
@@ -55,6 +61,13 @@ export class JoinSet {
       this.touched = outer;
       if (outer) for (const k of keys) outer.add(k);
     }
+  }
+
+  /** Estimated rows the joins `keys` (all of them when omitted) visit per row of the outer table. */
+  fanOut(keys?: Iterable<string>): number {
+    let rows = 1;
+    for (const key of keys ?? this.keys) rows *= this.fanOuts.get(key) ?? 1;
+    return rows;
   }
 
   /** A FROM item that always yields at least one row (a NULL row when a join finds nothing); `only` restricts the joins. */

@@ -35,3 +35,17 @@ export function fmt(strings: TemplateStringsArray, ...parts: Sql[]): Sql {
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
+
+/** Up to this many values are inlined as `IN (?, ?, …)`; longer lists travel as one parameter. */
+const INLINE_LIST_MAX = 500;
+
+/**
+ * `expr IN (values)` for a list of any length: SQLite allows 32,766 parameters per statement and
+ * PostgreSQL 65,535, so a long list (the ids of a large relation) is passed as one JSON text
+ * (SQLite `json_each`) or one array (PostgreSQL `= ANY`), both served by the column's index.
+ */
+export function inList(expr: string, values: readonly string[], dialect: 'sqlite' | 'postgres'): Sql {
+  if (values.length === 0) return sql('1 = 0');
+  if (values.length <= INLINE_LIST_MAX) return sql(`${expr} IN (${values.map(() => '?').join(', ')})`, [...values]);
+  return dialect === 'postgres' ? sql(`${expr} = ANY(?::text[])`, [[...values]]) : sql(`${expr} IN (SELECT "value" FROM json_each(?))`, [JSON.stringify(values)]);
+}

@@ -1,4 +1,4 @@
-import { fmt, sql } from '../query/index.js';
+import { fmt, inList, sql } from '../query/index.js';
 import { compileCondition } from '../query/index.js';
 import { compileContext } from './access.js';
 import { virtualRow } from './virtual-row.js';
@@ -44,7 +44,7 @@ export async function markManaged(deps: RecordsDeps, items: Presentable[], info:
   const cond = manageCondition(deps, rt, info);
   if (!cond) return;
   const ids = items.map((i) => String(i.record['id']));
-  const query = fmt`SELECT r."id" AS "id" FROM ${sql(rt.table)} r WHERE r."id" IN (${sql(ids.map(() => '?').join(', '), ids)}) AND ${cond}`;
-  const managed = new Set((await deps.runner.all(query.text, query.values)).map((row) => String(row['id'])));
+  const query = fmt`SELECT r."id" AS "id" FROM ${sql(rt.table)} r WHERE ${inList('r."id"', ids, deps.runner.dialect)} AND ${cond}`;
+  const managed = new Set((await deps.runner.read(query.text, query.values)).map((row) => String(row['id'])));
   for (const item of items) if (managed.has(String(item.record['id']))) item.manageable = true;
 }

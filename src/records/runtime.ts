@@ -3,6 +3,8 @@ import { parseFilter, type ExprItem } from '../filter/index.js';
 import { fieldAccess, ident, queryDialect, type QueryDialect } from '../query/index.js';
 import { fieldType, type Collection, type Field, type RuleKey, type Schema } from '../schema/index.js';
 import { compileInputResolver, type InputResolver } from './input.js';
+import { compileStages, WRITE_ACTIONS, type CompiledStages, type WriteAction, type WritePlugin } from './plugins.js';
+import type { ErrorReporter } from './session.js';
 import type { ApiRecord } from './types.js';
 import { compileValidator, type RecordValidator } from './validate.js';
 
@@ -10,6 +12,14 @@ import { compileValidator, type RecordValidator } from './validate.js';
 interface JunctionField {
   field: Field;
   table: string;
+}
+
+/** A relation field of some collection that points at this one: what a delete must cascade to. */
+export interface Reference {
+  source: CollectionRuntime;
+  field: Field;
+  /** The junction table of a multiple relation; null for a single relation (an FK column). */
+  junction: string | null;
 }
 
 /**
@@ -30,6 +40,10 @@ export interface CollectionRuntime {
   validate: RecordValidator;
   /** Parsed rules; `null` = locked (superusers only), `[]` = everyone. */
   rules: Partial<Record<RuleKey | 'manageRule' | 'authRule', ExprItem[] | null>>;
+  /** The write pipeline's plugin stages per action (hooks, files, realtime), compiled at load. */
+  stages: Record<WriteAction, CompiledStages>;
+  /** Relation fields (of any collection, views excepted) that point at this collection. */
+  references: Reference[];
   decode(row: Record<string, unknown>): ApiRecord;
 }
 
@@ -44,9 +58,17 @@ export interface RecordsRuntime {
   parseRule(collection: Collection, rule: string): ExprItem[];
   /** Parsed client filters, the last 500 distinct texts (as PocketBase caches them). */
   clientFilters: Map<string, ExprItem[]>;
+  /** Where after-commit and undo work report their errors (they never change a response). */
+  report: ErrorReporter;
 }
 
-export function buildRuntime(schema: Schema, dialectName: DialectName): RecordsRuntime {
+export interface RuntimeOptions {
+  /** The parts that plug into the write pipeline, in stage order (hooks, files, realtime). */
+  plugins?: readonly WritePlugin[];
+  report?: ErrorReporter;
+}
+
+export function buildRuntime(schema: Schema, dialectName: DialectName, options: RuntimeOptions = {}): RecordsRuntime {
   const model = buildModel(schema);
   const tables = new Map(model.tables.map((t) => [t.collectionId, t]));
   const byId = new Map<string, CollectionRuntime>();
@@ -66,9 +88,11 @@ export function buildRuntime(schema: Schema, dialectName: DialectName): RecordsR
       return access.kind === 'junction' ? [{ field, table: access.table }] : [];
     });
     const rt = runtimeFor(collection, columns, junctions, Boolean(table), d, dialectName, parseRule);
+    for (const action of WRITE_ACTIONS) rt.stages[action] = compileStages(options.plugins ?? [], collection, action);
     byId.set(collection.id, rt);
     byName.set(collection.name.toLowerCase(), rt);
   }
+  linkReferences(byId);
   return {
     schema,
     dialect: d,
@@ -77,7 +101,22 @@ export function buildRuntime(schema: Schema, dialectName: DialectName): RecordsR
     find: (nameOrId) => byId.get(nameOrId) ?? byName.get(nameOrId.toLowerCase()),
     parseRule,
     clientFilters: new Map(),
+    report: options.report ?? (() => {}),
   };
+}
+
+/** Fills each collection's `references`: the relation fields of other (non-view) collections pointing at it. */
+function linkReferences(byId: Map<string, CollectionRuntime>): void {
+  for (const source of byId.values()) {
+    if (source.collection.type === 'view') continue;
+    for (const field of source.collection.fields) {
+      if (field.type !== 'relation') continue;
+      const target = byId.get(String(field['collectionId']));
+      if (!target) continue;
+      const junction = source.junctions.find((j) => j.field === field)?.table ?? null;
+      target.references.push({ source, field, junction });
+    }
+  }
 }
 
 function runtimeFor(
@@ -112,6 +151,8 @@ function runtimeFor(
     resolveInput: compileInputResolver(collection),
     validate: compileValidator(collection),
     rules,
+    stages: {} as CollectionRuntime['stages'],
+    references: [],
     decode(row) {
       const record: ApiRecord = {};
       for (const [name, decode] of decoders) record[name] = decode(row[name]);

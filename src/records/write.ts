@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { encodeValue, VERSION_COLUMN, type DialectName, type SqlRunner } from '../db/index.js';
-import { ident } from '../query/index.js';
+import { ident, inList } from '../query/index.js';
 import { parseIndex } from '../schema/index.js';
 import type { CollectionRuntime } from './runtime.js';
 import type { ApiRecord, FieldErrors } from './types.js';
@@ -37,11 +37,16 @@ export async function updateRow(runner: SqlRunner, rt: CollectionRuntime, id: st
   }
 }
 
+/** Rows per INSERT of junction rows: 3 parameters each, far below both engines' parameter limits. */
+const JUNCTION_CHUNK = 1000;
+
 async function writeJunction(runner: SqlRunner, table: string, owner: string, value: unknown): Promise<void> {
   const ids = Array.isArray(value) ? value.map(String) : [];
-  if (ids.length === 0) return;
-  const rows = ids.map(() => '(?, ?, ?)').join(', ');
-  await runner.run(`INSERT INTO ${ident(table)} ("owner_id", "target_id", "position") VALUES ${rows}`, ids.flatMap((id, i) => [owner, id, i]));
+  for (let start = 0; start < ids.length; start += JUNCTION_CHUNK) {
+    const chunk = ids.slice(start, start + JUNCTION_CHUNK);
+    const rows = chunk.map(() => '(?, ?, ?)').join(', ');
+    await runner.run(`INSERT INTO ${ident(table)} ("owner_id", "target_id", "position") VALUES ${rows}`, chunk.flatMap((id, i) => [owner, id, start + i]));
+  }
 }
 
 /** Relation ids that point at no record (`validation_missing_rel_records`), one query per relation field. */
@@ -53,7 +58,8 @@ export async function missingRelations(runner: SqlRunner, rt: CollectionRuntime,
     const ids = [...new Set(Array.isArray(value) ? value.map(String) : value ? [String(value)] : [])];
     if (ids.length === 0) continue;
     const target = targetOf(String(field['collectionId']));
-    const rows = target ? await runner.all(`SELECT "id" FROM ${target.table} WHERE "id" IN (${ids.map(() => '?').join(', ')})`, ids) : [];
+    const match = inList('"id"', ids, runner.dialect);
+    const rows = target ? await runner.all(`SELECT "id" FROM ${target.table} WHERE ${match.text}`, match.values) : [];
     if (rows.length !== ids.length) errors[field.name] = { code: 'validation_missing_rel_records', message: 'Failed to find all relation records with the provided ids.' };
   }
   return errors;

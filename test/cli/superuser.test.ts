@@ -108,9 +108,15 @@ describe.each(DIALECTS)('galley superuser (%s)', (dialect) => {
     expect(second.status).toBe(200);
     expect(await refreshStatus(s, second.token!)).toBe(200);
 
+    // The only superuser cannot be deleted (as in PocketBase): nobody could sign in to the panel again.
+    const last = await superuser('delete', 'root@example.com');
+    expect(last).toMatchObject({ code: 2, stdout: '', stderr: "You can't delete the only existing superuser.\n" });
+    expect(await stored()).toHaveLength(1);
+
+    expect(await superuser('upsert', 'other@example.com', 'other-pass-3')).toMatchObject({ code: 0 });
     const deleted = await superuser('delete', 'root@example.com');
     expect(deleted).toMatchObject({ code: 0, stdout: 'Superuser root@example.com deleted.\n', stderr: '' });
-    expect(await stored()).toEqual([]);
+    expect(await stored()).toHaveLength(1);
     expect((await signIn(s, 'root@example.com', 'second-pass-2')).status).toBe(400);
     expect(await refreshStatus(s, second.token!)).toBe(401);
 
@@ -178,6 +184,16 @@ describe.each(DIALECTS)('galley superuser (%s)', (dialect) => {
     const restarted = await serve();
     expect(restarted.logs().some((l) => typeof l.msg === 'string' && l.msg.includes('listening'))).toBe(true);
     expect(restarted.logs().filter((l) => 'installUrl' in l || (typeof l.msg === 'string' && l.msg.includes('pbinstal')))).toEqual([]);
+  }, SLOW);
+
+  it('logs the install link at every start while no superuser exists', async () => {
+    await fresh();
+    for (let start = 1; start <= 2; start++) {
+      const s = await serve();
+      const line = await s.waitForLog((l) => typeof l['installUrl'] === 'string');
+      expect(String(line['installUrl']), `start ${start}`).toContain('/_/#/pbinstal/');
+      await Promise.all(servers.splice(0).map((x) => x.stop()));
+    }
   }, SLOW);
 });
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
@@ -7,9 +7,10 @@ import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
 import { createAuthLimiters } from '../../src/ratelimit/index.js';
-import { migrate, type DialectName } from '../../src/db/index.js';
-import { createHttpApp, MAX_HEADER_SIZE } from '../../src/http/index.js';
+import { migrate, type ConnectOptions, type DialectName } from '../../src/db/index.js';
+import { createHttpApp, createHttpServer } from '../../src/http/index.js';
 import { createRecord } from '../../src/records/service.js';
+import type { WritePlugin } from '../../src/records/plugins.js';
 import type { RequestInfo } from '../../src/records/types.js';
 import { loadCollections, type Schema } from '../../src/schema/index.js';
 import { freshDatabase } from './dialects.js';
@@ -42,6 +43,12 @@ export interface TestAppOptions {
   redisUrl?: string;
   /** Default: pino at GALLEY_TEST_LOG (silent). */
   log?: pino.Logger;
+  /** Extra parts of the write pipeline (test probes at its stages). */
+  plugins?: WritePlugin[];
+  /** Database connection options (a query timeout, SQLite reader threads). */
+  connect?: ConnectOptions;
+  /** GALLEY_MAX_IN_FLIGHT (default: no limit). */
+  maxInFlight?: number;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -53,10 +60,10 @@ export const TEST_APP_URL = 'http://galley.test';
  */
 export async function createTestApp(dialect: DialectName, collections?: Record<string, unknown>[], options: TestAppOptions = {}): Promise<TestApp> {
   const schema: Schema = collections ? schemaOf(...collections) : await loadCollections(EXAMPLE_COLLECTIONS);
-  const t = await freshDatabase(dialect);
+  const t = await freshDatabase(dialect, options.connect);
   await migrate(t.db, schema, { apply: true, allowDestructive: false });
   const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
-  const app = { config: {} as App['config'], log, db: t.db, schema, records: null as unknown as App['records'] } satisfies App;
+  const app = { config: {} as App['config'], log, db: t.db, schema, plugins: options.plugins ?? [], records: null as unknown as App['records'] } satisfies App;
   await activateSchema(app);
   const runner = t.db.runner();
   const runtime = () => app.records;
@@ -67,6 +74,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     log,
     records: { runtime, runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log }, limiters },
+    maxInFlight: options.maxInFlight ?? 0,
   });
   let server: Server | null = null;
   let n = 0;
@@ -85,7 +93,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     },
     listen: () =>
       new Promise((done) => {
-        server = createServer({ maxHeaderSize: MAX_HEADER_SIZE }, http).listen(0, '127.0.0.1', () => {
+        server = createHttpServer(http).listen(0, '127.0.0.1', () => {
           const address = server!.address();
           done(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
         });

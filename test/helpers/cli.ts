@@ -161,7 +161,7 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
 
   const handle: ServeHandle = { child, url: `http://127.0.0.1:${port}`, port, stdout: () => stdout, stderr: () => stderr, logs, waitForLog, exited, stop };
   try {
-    await handle.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('listening'));
+    await handle.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('listening'), options.timeoutMs ?? 60_000);
   } catch (err) {
     if (!exitInfo) await stop();
     throw err;

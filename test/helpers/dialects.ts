@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { connectDatabase, type Database, type DialectName } from '../../src/db/index.js';
+import { connectDatabase, type ConnectOptions, type Database, type DialectName } from '../../src/db/index.js';
 
 /**
  * Every database suite runs once per dialect: SQLite always, PostgreSQL when
@@ -22,17 +22,17 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty database: a new SQLite file, or a new PostgreSQL schema reached through search_path. */
-export async function freshDatabase(dialect: DialectName): Promise<TestDatabase> {
+export async function freshDatabase(dialect: DialectName, options: ConnectOptions = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'galley-test-'));
     const url = `sqlite:${join(dir, 'data.db')}`;
-    const db = connectDatabase(url);
+    const db = connectDatabase(url, { sqliteReaders: 2, ...options }); // as `serve` runs it: list reads on reader threads
     return { dialect, url, db, drop: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE SCHEMA "${schema}"`);
   const url = withSearchPath(PG_URL, schema);
-  const db = connectDatabase(url);
+  const db = connectDatabase(url, options);
   return {
     dialect,
     url,

@@ -280,6 +280,7 @@ async function redisBackend(): Promise<Backend> {
 const unusedRunner: SqlRunner = {
   dialect: 'sqlite',
   all: () => Promise.reject(new Error('the database is not used for Redis counters')),
+  read: () => Promise.reject(new Error('the database is not used for Redis counters')),
   run: () => Promise.reject(new Error('the database is not used for Redis counters')),
   transaction: () => Promise.reject(new Error('the database is not used for Redis counters')),
   close: async () => {},

@@ -91,3 +91,15 @@ export function renderWhere(tokens: NonNullable<IndexDef['where']>): string {
 export function triggerName(junction: JunctionSpec): string {
   return `_galley_trg_${junction.name.replace(/^_galley_rel_/, '')}`.slice(0, 63);
 }
+
+/**
+ * The owners of a multiple relation whose only id is the target row being deleted (`OLD`): a
+ * cascading relation deletes exactly these (the others just lose the id, through the junction's
+ * own foreign key), a required one refuses the delete when there is any. PocketBase semantics.
+ */
+export function ownersLeftEmpty(j: JunctionSpec): string {
+  return (
+    `SELECT r.${q('owner_id')} FROM ${q(j.name)} r WHERE r.${q('target_id')} = OLD.${q('id')} ` +
+    `AND NOT EXISTS (SELECT 1 FROM ${q(j.name)} o WHERE o.${q('owner_id')} = r.${q('owner_id')} AND o.${q('target_id')} <> OLD.${q('id')})`
+  );
+}

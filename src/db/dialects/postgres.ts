@@ -1,7 +1,7 @@
 import type { ColumnKind } from '../../schema/index.js';
 import type { Executor } from '../executor.js';
 import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
-import { q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+import { ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
 
 const TYPES: Record<ColumnKind, string> = {
   text: 'text',
@@ -115,10 +115,8 @@ function createJunction(j: JunctionSpec): string[] {
 
 function createTrigger({ name, junction: j }: TriggerSpec): string[] {
   const body = j.cascadeDelete
-    ? `DELETE FROM ${q(j.owner)} WHERE ${q('id')} IN (SELECT ${q('owner_id')} FROM ${q(j.name)} WHERE ${q('target_id')} = OLD.${q('id')});`
-    : `IF EXISTS (SELECT 1 FROM ${q(j.name)} r WHERE r.${q('target_id')} = OLD.${q('id')} AND NOT EXISTS (SELECT 1 FROM ${q(j.name)} o ` +
-      `WHERE o.${q('owner_id')} = r.${q('owner_id')} AND o.${q('target_id')} <> OLD.${q('id')})) THEN ` +
-      `RAISE EXCEPTION 'galley_required_relation' USING ERRCODE = '23503'; END IF;`;
+    ? `DELETE FROM ${q(j.owner)} WHERE ${q('id')} IN (${ownersLeftEmpty(j)});`
+    : `IF EXISTS (${ownersLeftEmpty(j)}) THEN RAISE EXCEPTION 'galley_required_relation' USING ERRCODE = '23503'; END IF;`;
   return [
     `CREATE FUNCTION ${q(name)}() RETURNS trigger LANGUAGE plpgsql AS $galley$ BEGIN ${body} RETURN OLD; END $galley$`,
     `CREATE TRIGGER ${q(name)} BEFORE DELETE ON ${q(j.target)} FOR EACH ROW EXECUTE FUNCTION ${q(name)}()`,

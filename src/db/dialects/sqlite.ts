@@ -1,7 +1,7 @@
 import type { ColumnKind } from '../../schema/index.js';
 import type { Executor } from '../executor.js';
 import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
-import { q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+import { ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
 
 const TYPES: Record<ColumnKind, string> = { text: 'text', number: 'numeric', bool: 'boolean', json: 'json', date: 'text', ref: 'text' };
 
@@ -90,11 +90,9 @@ function createJunction(j: JunctionSpec): string[] {
  * refuses when it would leave an owner with no ids (PocketBase's semantics).
  */
 function createTrigger({ name, junction: j }: TriggerSpec): string[] {
-  const owners = `SELECT ${q('owner_id')} FROM ${q(j.name)} WHERE ${q('target_id')} = OLD.${q('id')}`;
   const body = j.cascadeDelete
-    ? `DELETE FROM ${q(j.owner)} WHERE ${q('id')} IN (${owners});`
-    : `SELECT RAISE(ABORT, 'galley_required_relation') WHERE EXISTS (SELECT 1 FROM ${q(j.name)} r WHERE r.${q('target_id')} = OLD.${q('id')} ` +
-      `AND NOT EXISTS (SELECT 1 FROM ${q(j.name)} o WHERE o.${q('owner_id')} = r.${q('owner_id')} AND o.${q('target_id')} <> OLD.${q('id')}));`;
+    ? `DELETE FROM ${q(j.owner)} WHERE ${q('id')} IN (${ownersLeftEmpty(j)});`
+    : `SELECT RAISE(ABORT, 'galley_required_relation') WHERE EXISTS (${ownersLeftEmpty(j)});`;
   return [`CREATE TRIGGER ${q(name)} BEFORE DELETE ON ${q(j.target)} FOR EACH ROW BEGIN ${body} END`];
 }
 
