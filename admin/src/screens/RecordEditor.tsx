@@ -4,6 +4,7 @@ import { FieldInput } from '../fields/FieldInput';
 import { controlId, describedBy } from '../fields/FieldRow';
 import { errorMessage, fieldErrors, isAbort, statusOf, type FieldErrors } from '../lib/errors';
 import { relationNames } from '../lib/fields';
+import { rememberFocus } from '../lib/focus';
 import { buildPayload, editorFields, localErrors, PASSWORD_CONFIRM, toFormValues, type FormValue, type FormValues } from '../lib/form';
 import { etagOf, pb } from '../lib/pb';
 import type { Collection, RecordData } from '../types';
@@ -97,7 +98,7 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
 
   // Focus moves into the panel; Escape closes it (unless a dialog above it is open).
   useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
+    const giveFocusBack = rememberFocus(target.mode === 'edit' ? `open-${target.id}` : undefined);
     heading.current?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== 'Escape' || e.defaultPrevented) return;
@@ -108,7 +109,7 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
     document.addEventListener('keydown', onKey);
     return () => {
       document.removeEventListener('keydown', onKey);
-      if (before && document.contains(before)) before.focus();
+      giveFocusBack();
     };
   }, []);
 

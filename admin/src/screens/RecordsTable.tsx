@@ -104,6 +104,7 @@ export function RecordsTable({ collection, collections, columns, items, sort, lo
                         onOpen(record.id);
                       }}
                       aria-label={`Open record ${record.id}`}
+                      id={`open-${record.id}`}
                       data-testid={`open-${record.id}`}
                     >
                       <Cell field={f} record={record} collections={collections} />
