@@ -404,6 +404,39 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await page.reload();
   }, SLOW);
 
+  it('3d. focus goes back to the row once it appears, when the list had not rendered it yet at close', async () => {
+    const id = await openKitchenRecord();
+    const rowButton = JSON.stringify(`open-${id}`);
+    // The row is away at the moment the editor closes (a reload in flight), then comes back.
+    await page.evaluate(`(() => { const b = document.getElementById(${rowButton}); window.heldRow = [b, b.parentElement]; b.remove(); })()`);
+    await page.keyboard.press('Escape');
+    await editor().waitFor({ state: 'hidden' });
+    expect(await focused()).toBe('body');
+    await page.evaluate(`(() => { const [b, parent] = window.heldRow; parent.appendChild(b); })()`);
+    await expect.poll(focused).toBe(`open-${id}`);
+    await page.reload();
+  }, SLOW);
+
+  it('3c. a row keeps the keyboard focus when a re-sort moves it (the list re-renders under the focus)', async () => {
+    const id = await ensureKitchen();
+    const auth = await token();
+    // A second record that sorts before the kitchen one by title, so flipping the sort moves the row.
+    const other = await api(url(), 'POST', '/api/collections/kitchen/records', { token: auth, body: { title: 'AAA first by title', status: 'draft' } });
+    expect(other.status).toBe(200);
+    await ensureSignedIn();
+    await openCollection('kitchen');
+    await page.locator(`#open-${id}`).focus();
+    expect(await focused()).toBe(`open-${id}`);
+    for (const direction of ['ascending', 'descending']) {
+      // Clicked from script: the focus stays on the row while the list reloads and reorders.
+      await page.evaluate(`document.querySelector('[data-testid="sort-title"]').click()`);
+      await expect.poll(() => page.getByTestId('column-title').getAttribute('aria-sort')).toBe(direction);
+      await page.getByTestId('records-loading').waitFor({ state: 'hidden' });
+      await expect.poll(focused).toBe(`open-${id}`);
+    }
+    await api(url(), 'DELETE', `/api/collections/kitchen/records/${String(other.body['id'])}`, { token: auth });
+  }, SLOW);
+
   it('4. the keyboard focus is always visible (outline on buttons, fields and links)', async () => {
     await openKitchenRecord();
     await page.keyboard.press('Escape');
