@@ -10,6 +10,7 @@ import { connectDatabase, formatPlan, type ConnectOptions, migrate, type Databas
 import type { WritePlugin } from './records/plugins.js';
 import { buildRuntime, type RecordsRuntime, type RuntimeOptions } from './records/runtime.js';
 import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, type InFlight } from './http/index.js';
+import { AppHooks } from './hooks/index.js';
 import type { Logger } from './log/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -23,6 +24,8 @@ export interface App {
   records: RecordsRuntime;
   /** What plugs into the write pipeline (files, hooks, realtime), compiled into `records` per collection. */
   plugins: WritePlugin[];
+  /** The hooks files of the collections folder (attachHooks), when the command runs them. */
+  hooks?: AppHooks;
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
@@ -30,7 +33,26 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   for (const warning of schema.warnings) log.warn(warning);
   const db = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.queryTimeoutMs, sqliteReaders: config.sqliteReaders });
   const plugins: WritePlugin[] = [];
-  return { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
+  const app: App = { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
+  try {
+    await attachHooks(app, config.collectionsDir, { cronSeconds: config.cronSeconds });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return app;
+}
+
+/**
+ * Loads the hooks files of `dir` (a file that fails stops the command: HooksLoadError, exit 2)
+ * and puts them first in the write pipeline.
+ */
+export async function attachHooks(app: App, dir: string, options: { cronSeconds?: boolean } = {}): Promise<AppHooks> {
+  const hooks = new AppHooks({ dir, runtime: () => app.records, runner: app.db.runner(), log: app.log, ...options });
+  await hooks.load(app.schema);
+  app.hooks = hooks;
+  app.plugins.unshift(hooks.plugin);
+  return hooks;
 }
 
 /**
@@ -106,14 +128,16 @@ export async function startServer(app: App): Promise<RunningServer> {
   const runner = app.db.runner();
   const runtime = () => app.records;
   const tokens = new Tokens(runner, runtime);
-  const mailer = createMailer(app.config.mail, app.log);
+  const plain = createMailer(app.config.mail, app.log);
+  const mailer = app.hooks ? app.hooks.mailer(plain) : plain;
   // Read per email: with port 0 (tests) the URL is known only once listening.
   const site = { name: app.config.appName, url: app.config.appUrl };
   const limiters = await createAuthLimiters({ limits: app.config.rateLimits, runner, redisUrl: app.config.redisUrl, log: app.log });
   const http = createHttpApp({
     log: app.log,
     records: { runtime, runner, tokens },
-    auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log }, limiters },
+    auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
+    ...(app.hooks ? { hooks: app.hooks } : {}),
     trustProxy: app.config.trustProxy,
     maxInFlight: app.config.maxInFlight,
     admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
@@ -128,6 +152,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   if (!app.config.appUrlSet) site.url = url;
   const link = await installLink({ tokens, runtime, runner }, site.url);
   if (link) app.log.warn({ installUrl: link }, `No superuser yet: open ${link} to create the first one (or run "galley superuser upsert EMAIL PASSWORD")`);
+  app.hooks?.startCron();
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= shutdown(app, server, appInFlight(http)).finally(async () => {
@@ -139,6 +164,7 @@ export async function startServer(app: App): Promise<RunningServer> {
 
 async function shutdown(app: App, server: Server, inFlight: InFlight | undefined): Promise<void> {
   const started = Date.now();
+  await app.hooks?.stop();
   const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownTimeoutMs);

@@ -10,6 +10,7 @@ import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
 import { isEmail } from '../records/validate.js';
 import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
 import type { Logger } from '../log/index.js';
+import type { Collection } from '../schema/index.js';
 import type { Tokens } from './tokens.js';
 
 /** What the auth flows need; `runtime` is read per call so a --dev reload applies at once. */
@@ -21,6 +22,8 @@ export interface AuthDeps {
   /** {APP_NAME} and {APP_URL} in emails. */
   app: { name: string; url: string };
   log: Logger;
+  /** onRecordAuth hooks: after a successful sign-in, before the token; an error refuses it. */
+  onAuth?(collection: Collection, record: ApiRecord, method: 'password' | 'otp'): Promise<void>;
 }
 
 /** A finished sign-in, or the first half of an MFA sign-in (answered 401 `{mfaId}`, §7.3). */
@@ -239,6 +242,7 @@ async function finishAuth(deps: AuthDeps, rt: CollectionRuntime, record: ApiReco
     if (session.method === method) throw new AppError('mfa_same_method');
     if (!(await finishMfa(deps.runner, session.id))) throw new AppError('mfa_invalid');
   }
+  await deps.onAuth?.(rt.collection, record, method);
   return { kind: 'auth', record, token: await deps.tokens.sign(rt, record) };
 }
 

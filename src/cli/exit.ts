@@ -1,5 +1,6 @@
 import { ConfigError, InvalidCollectionsError } from '../errors/index.js';
 import { MigrationRefusedError } from '../db/index.js';
+import { HooksLoadError } from '../hooks/index.js';
 
 /** Exit codes of every command: 0 ok, 1 runtime failure, 2 bad usage or invalid collection files. */
 export const EXIT_OK = 0;
@@ -10,7 +11,7 @@ export const EXIT_USAGE = 2;
 export class UsageError extends Error {}
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof InvalidCollectionsError || err instanceof ConfigError || err instanceof MigrationRefusedError || err instanceof UsageError) return EXIT_USAGE;
+  if (err instanceof InvalidCollectionsError || err instanceof ConfigError || err instanceof MigrationRefusedError || err instanceof UsageError || err instanceof HooksLoadError) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 

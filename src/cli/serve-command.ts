@@ -43,6 +43,8 @@ async function watchCollections(app: App): Promise<() => Promise<void>> {
     queue = queue.then(async () => {
       try {
         app.schema = await loadSchema(app.config);
+        // Hooks first: a hooks file naming a collection the new files dropped fails before anything changes.
+        await app.hooks?.load(app.schema);
         await migrateForServe(app);
       } catch (err) {
         app.log.error(`collections not applied: ${describeError(err)}`);

@@ -1,5 +1,5 @@
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { activateSchema, loadSchema, openDatabase, type App } from '../app.js';
+import { activateSchema, attachHooks, loadSchema, openDatabase, type App } from '../app.js';
 import { migrate } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
@@ -22,6 +22,8 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
   try {
     await migrate(db, schema, { apply: true, allowDestructive: false });
     const app: App = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, plugins: [], records: null as unknown as App['records'] };
+    // Writes from the CLI run the hooks files too (as every write path does).
+    await attachHooks(app, config.collectionsDir);
     await activateSchema(app);
     const deps = { runtime: app.records, runner: db.runner() };
     const rows = await deps.runner.all('SELECT "id" FROM "_superusers" WHERE lower("email") = lower(?) LIMIT 1', [email]);

@@ -34,6 +34,8 @@ export interface Config {
   sqliteReaders: number;
   /** Requests handled at once before new ones get a fast 503 (health checks and realtime streams excepted); 0 = no limit. */
   maxInFlight: number;
+  /** Accept 6-field (seconds) cron schedules in hooks files: for tests and demos only. */
+  cronSeconds: boolean;
 }
 
 export interface MailConfig {
@@ -84,6 +86,7 @@ export const ENV_VARS = {
   GALLEY_QUERY_TIMEOUT_MS: 'longest a query may run before a 503, 0 = no limit',
   GALLEY_SQLITE_READERS: 'SQLite reader threads for list, count and expand queries, 0 = main connection',
   GALLEY_MAX_IN_FLIGHT: 'requests handled at once before a fast 503, 0 = no limit',
+  GALLEY_CRON_SECONDS: 'true: cron schedules may have a seconds field (tests and demos)',
 } as const;
 
 const schema = {
@@ -139,6 +142,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     queryTimeoutMs: parseInteger('GALLEY_QUERY_TIMEOUT_MS', env['GALLEY_QUERY_TIMEOUT_MS'] ?? '5000'),
     sqliteReaders: parseInteger('GALLEY_SQLITE_READERS', env['GALLEY_SQLITE_READERS'] ?? '2'),
     maxInFlight: parseInteger('GALLEY_MAX_IN_FLIGHT', env['GALLEY_MAX_IN_FLIGHT'] ?? '256'),
+    cronSeconds: parseBool('GALLEY_CRON_SECONDS', env['GALLEY_CRON_SECONDS']) ?? false,
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);

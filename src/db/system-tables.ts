@@ -13,6 +13,8 @@ export const RATE_LIMITS_TABLE = '_galley_rate_limits';
 export const OTPS_TABLE = '_galley_otps';
 /** Half-finished multi-factor sign-ins: which record passed which first method, and when. */
 export const MFAS_TABLE = '_galley_mfas';
+/** One row per cron job tick, inserted by the node that runs it (the others' inserts find it there). */
+export const CRON_RUNS_TABLE = '_galley_cron_runs';
 
 /**
  * Creates Galley's own tables when missing. `migrate` calls it inside its transaction, after the
@@ -37,6 +39,11 @@ export async function ensureSystemTables(runner: Pick<SqlRunner, 'dialect' | 'ru
   await runner.run(
     `CREATE TABLE IF NOT EXISTS "${MFAS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
       `"method" TEXT NOT NULL, "created_at" ${bigint} NOT NULL)`,
+    [],
+  );
+  await runner.run(
+    `CREATE TABLE IF NOT EXISTS "${CRON_RUNS_TABLE}" ("name" TEXT NOT NULL, "tick" ${bigint} NOT NULL, "node" TEXT NOT NULL, ` +
+      `"claimed_at" ${bigint} NOT NULL, PRIMARY KEY ("name", "tick"))`,
     [],
   );
   await runner.run(

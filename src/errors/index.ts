@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, message: 'Too Many Requests.' },
   query_timeout: { status: 503, message: 'The query took longer than the server allows; narrow the filter, sort or expand, or retry later.' },
   overloaded: { status: 503, message: 'The server is busy; retry shortly.' },
+  hook_error: { status: 400, message: 'The request was refused by a hook.' },
   internal: { status: 500, message: 'Something went wrong while processing your request.' },
   invalid_config: { status: 500, message: 'Invalid configuration.' },
   invalid_collections: { status: 400, message: 'Invalid collection files.' },
@@ -62,11 +63,12 @@ export class AppError extends Error {
   readonly status: number;
   readonly data: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message?: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  /** `options.status` only for `hook_error`: the status a hook's ApiError chose. */
+  constructor(code: ErrorCode, message?: string, data: Record<string, unknown> = {}, options?: { cause?: unknown; status?: number }) {
     super(message ?? ERROR_CODES[code].message, options);
     this.name = new.target.name;
     this.code = code;
-    this.status = ERROR_CODES[code].status;
+    this.status = code === 'hook_error' && options?.status ? options.status : ERROR_CODES[code].status;
     this.data = data;
   }
 }

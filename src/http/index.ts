@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { AppHooks } from '../hooks/index.js';
 import type { Logger } from '../log/index.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { admission } from './admission.js';
@@ -9,6 +10,7 @@ import { batchRoutes } from './routes-batch.js';
 import { collectionRoutes } from './routes-collections.js';
 import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
+import { customRoutes } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -24,6 +26,8 @@ export interface HttpDeps {
   trustProxy?: number | string | false;
   /** GALLEY_MAX_IN_FLIGHT: requests handled at once before a fast 503 (0 or absent = no limit). */
   maxInFlight?: number;
+  /** The hooks files' custom routes (routerAdd). */
+  hooks?: AppHooks;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -43,6 +47,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     app.use(batchRoutes(deps.records));
     app.use(collectionRoutes(deps.records));
     if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));
+    const hooks = deps.hooks;
+    if (hooks) app.use(customRoutes({ registry: () => hooks.registry(), services: hooks.services, records: deps.records }));
   }
   app.use(notFound);
   app.use(errorHandler(deps.log));

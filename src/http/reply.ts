@@ -3,7 +3,10 @@ import type { Response } from 'express';
 /** A handler's answer, written in one place (and stored as is for Idempotency-Key replays). */
 export interface Reply {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is (a custom route's `e.text`), with `headers['Content-Type']` or text/plain. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -18,6 +21,11 @@ export function goJson(body: unknown): string {
 export function send(res: Response, reply: Reply): void {
   if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
   res.status(reply.status);
+  if (reply.text !== undefined) {
+    if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(reply.text);
+    return;
+  }
   if (reply.body === undefined) {
     res.end();
     return;

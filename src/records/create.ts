@@ -40,13 +40,20 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
     const w = newWrite('create', rt, input.values, null, input.changed, info, tx.session, { uploads: options.uploads ?? [] });
     // Hooks run after the rule passed and see no row yet: the rule is checked on a probe insert
     // that is rolled back (PocketBase's dry submit). Without hooks the insert itself is checked.
-    if (rule && stages.before.length > 0) await probeRule(tx, rt, w.record, rule);
+    const hooked = stages.before.length > 0;
+    if (rule && hooked) await probeRule(tx, rt, w.record, rule);
+    const submitted = hooked ? JSON.stringify(w.record) : '';
+    // Without junction rows the stored row comes back from the INSERT itself.
+    const returning = rt.junctions.length === 0;
+    let row: Record<string, unknown> | undefined;
     await runStages(w, async () => {
-      if (stages.before.length > 0) await revalidate(tx, rt, w.record, input.changed);
-      await guardConstraints(rt, tx.runner, 'create_failed', () => insertRow(tx.runner, rt, w.record).then(() => {}));
-      if (rule && stages.before.length === 0 && !(await satisfiesRule(tx, rt, id, rule))) throw new AppError('create_failed');
+      if (hooked && JSON.stringify(w.record) !== submitted) await revalidate(tx, rt, w.record, input.changed);
+      await guardConstraints(rt, tx.runner, 'create_failed', async () => {
+        row = await insertRow(tx.runner, rt, w.record, returning);
+      });
+      if (rule && !hooked && !(await satisfiesRule(tx, rt, id, rule))) throw new AppError('create_failed');
     });
-    const stored = await loadOne(tx, rt, id, null);
+    const stored = row ? { presentable: { rt, record: rt.decode(row) }, version: versionOf(row) } : await loadOne(tx, rt, id, null);
     return respond(tx, stored!.presentable, stored!.version, query, info);
   });
 }

@@ -63,22 +63,27 @@ export function newWrite(
 export async function runStages(w: RecordWrite, writeRows: () => Promise<void>): Promise<void> {
   const stages = w.rt.stages[w.action];
   for (const undo of stages.rolledBack) w.session.onRollback(() => undo(w));
-  if (stages.before.length > 0) await runBefore(stages.before, w);
-  for (const prepare of stages.prepare) await prepare(w);
-  await writeRows();
-  for (const written of stages.written) await written(w);
+  // The last `before` handler's next() is the write itself, so code after `await e.next()` in a
+  // hook sees the row written (still inside the transaction), as in PocketBase.
+  const write = async () => {
+    for (const prepare of stages.prepare) await prepare(w);
+    await writeRows();
+    for (const written of stages.written) await written(w);
+  };
+  if (stages.before.length > 0) await runBefore(stages.before, w, write);
+  else await write();
   for (const committed of stages.committed) w.session.afterCommit(() => committed(w));
 }
 
 /** A `before` handler that returned without calling `next()`: the write cannot go on (a bug in a hook). */
 export class IncompleteChainError extends Error {}
 
-async function runBefore(handlers: RecordWrite['rt']['stages']['create']['before'], w: RecordWrite): Promise<void> {
+async function runBefore(handlers: RecordWrite['rt']['stages']['create']['before'], w: RecordWrite, write: () => Promise<void>): Promise<void> {
   let reached = false;
   const step = async (i: number): Promise<void> => {
     if (i === handlers.length) {
       reached = true;
-      return;
+      return write();
     }
     await handlers[i]!(w, () => step(i + 1));
   };

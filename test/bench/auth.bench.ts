@@ -39,16 +39,15 @@
  * Exit code 1 when a run could not be made or was invalid (any non-2xx or socket error).
  */
 import { cpuSnapshot, cpuUse } from './cpu.js';
+import { startLoadWorker, type LoadJob, type LoadSummary, type LoadWorker } from './load.js';
 import { freshBenchDatabase, pgReachable } from './database.js';
-import autocannon from 'autocannon';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createApp, migrateForServe, startServer, type App, type RunningServer } from '../../src/app.js';
 import { Tokens } from '../../src/auth/tokens.js';
@@ -61,7 +60,6 @@ import type { RequestInfo } from '../../src/records/types.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const COLLECTIONS_DIR = join(ROOT, 'collections');
 const RESULTS_DIR = join(ROOT, 'test/bench/results');
-const TSX_LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 const env = process.env;
 const DURATION = Number(env['BENCH_DURATION'] ?? 10);
@@ -74,7 +72,6 @@ const PG_ADMIN = env['BENCH_PG'] || env['GALLEY_TEST_PG'] || 'postgres://postgre
 const PG_DB = 'galley_bench_auth';
 const KEEP = env['BENCH_KEEP'] === '1';
 const ELD_RESOLUTION_MS = Number(env['BENCH_ELD_RESOLUTION'] ?? 10);
-const ROLE = env['BENCH_AUTH_ROLE'];
 
 const USERS = 100;
 const POSTS = 1000;
@@ -100,134 +97,6 @@ const RUN_LABEL: Record<RunKey, string> = {
   'list-guest': 'GET posts?perPage=30 · guest',
   'list-auth': 'GET posts?perPage=30 · signed in',
 };
-
-// ---------------------------------------------------------------------------------------------
-// The load generator: this same file, forked, runs autocannon so that the servers have this
-// process's event loop to themselves. One job at a time over IPC.
-
-interface LoadJob {
-  id: number;
-  url: string;
-  method: 'GET' | 'POST';
-  path: string;
-  connections: number;
-  duration: number;
-  /** Request bodies (JSON) used in turn, one per request. */
-  bodies?: string[];
-  /** Authorization headers used in turn, one per request. */
-  authorizations?: string[];
-}
-
-interface LoadSummary {
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, number>;
-}
-
-type LoadReply = { id: number; result: LoadSummary } | { id: number; error: string };
-
-async function runLoad(job: LoadJob): Promise<LoadSummary> {
-  let n = 0;
-  const headers: Record<string, string> = job.bodies ? { 'content-type': 'application/json' } : {};
-  const r = await autocannon({
-    url: job.url,
-    connections: job.connections,
-    duration: job.duration,
-    timeout: 20,
-    headers,
-    requests: [
-      {
-        method: job.method,
-        path: job.path,
-        setupRequest: (request) => {
-          const i = n++;
-          const next = { ...request, method: job.method, path: job.path };
-          if (job.bodies) next.body = job.bodies[i % job.bodies.length]!;
-          if (job.authorizations) next.headers = { ...headers, ...request.headers, authorization: job.authorizations[i % job.authorizations.length]! };
-          return next;
-        },
-      },
-    ],
-  });
-  const statusCodes: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p90: r.latency.p90,
-    p99: r.latency.p99,
-    max: r.latency.max,
-    requests: r.requests.total,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    statusCodes,
-  };
-}
-
-function loadWorkerMain(): void {
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (job: LoadJob) => {
-    runLoad(job).then(
-      (result) => process.send!({ id: job.id, result } satisfies LoadReply),
-      (err: unknown) => process.send!({ id: job.id, error: err instanceof Error ? err.message : String(err) } satisfies LoadReply),
-    );
-  });
-}
-
-interface LoadWorker {
-  child: ChildProcess;
-  run(job: Omit<LoadJob, 'id'>): Promise<LoadSummary>;
-  stop(): Promise<void>;
-}
-
-function startLoadWorker(): LoadWorker {
-  const child = fork(import.meta.filename, [], {
-    execArgv: ['--import', TSX_LOADER],
-    env: { ...process.env, BENCH_AUTH_ROLE: 'load' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  let next = 0;
-  const pending = new Map<number, { done: (r: LoadSummary) => void; fail: (e: Error) => void }>();
-  child.on('message', (reply: LoadReply) => {
-    const p = pending.get(reply.id);
-    if (!p) return;
-    pending.delete(reply.id);
-    if ('error' in reply) p.fail(new Error(`autocannon: ${reply.error}`));
-    else p.done(reply.result);
-  });
-  child.once('exit', (code) => {
-    for (const p of pending.values()) p.fail(new Error(`the load generator exited with ${code}`));
-    pending.clear();
-  });
-  process.on('exit', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    child,
-    run: (job) =>
-      new Promise((done, fail) => {
-        const id = ++next;
-        pending.set(id, { done, fail });
-        child.send({ ...job, id } satisfies LoadJob);
-      }),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // CPU use during a run (Linux /proc; same method as records.bench.ts).
@@ -726,9 +595,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (ROLE === 'load') {
-  loadWorkerMain();
-} else {
+{
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`\n[bench] ${signal}: cleaning up`);

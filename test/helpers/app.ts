@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
-import { activateSchema, type App } from '../../src/app.js';
+import { activateSchema, attachHooks, type App } from '../../src/app.js';
 import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
@@ -49,6 +49,8 @@ export interface TestAppOptions {
   connect?: ConnectOptions;
   /** GALLEY_MAX_IN_FLIGHT (default: no limit). */
   maxInFlight?: number;
+  /** Load the hooks files of this folder (e.g. EXAMPLE_COLLECTIONS), as `serve` does. Default: none. */
+  hooksDir?: string;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -63,18 +65,21 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const t = await freshDatabase(dialect, options.connect);
   await migrate(t.db, schema, { apply: true, allowDestructive: false });
   const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
-  const app = { config: {} as App['config'], log, db: t.db, schema, plugins: options.plugins ?? [], records: null as unknown as App['records'] } satisfies App;
+  const app: App = { config: {} as App['config'], log, db: t.db, schema, plugins: [...(options.plugins ?? [])], records: null as unknown as App['records'] };
+  if (options.hooksDir) await attachHooks(app, options.hooksDir, { cronSeconds: true });
   await activateSchema(app);
   const runner = t.db.runner();
   const runtime = () => app.records;
   const tokens = new Tokens(runner, runtime);
-  const mailer = createMailer({ smtpUrl: options.smtpUrl ?? null, from: 'Galley Test <galley@example.com>' }, log);
+  const plainMailer = createMailer({ smtpUrl: options.smtpUrl ?? null, from: 'Galley Test <galley@example.com>' }, log);
+  const mailer = app.hooks ? app.hooks.mailer(plainMailer) : plainMailer;
   const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
   const http = createHttpApp({
     log,
     records: { runtime, runner, tokens },
-    auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log }, limiters },
+    auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     maxInFlight: options.maxInFlight ?? 0,
+    ...(app.hooks ? { hooks: app.hooks } : {}),
   });
   let server: Server | null = null;
   let n = 0;
@@ -100,6 +105,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
       }),
     async close() {
       if (server) await new Promise((r) => server!.close(() => r(null)));
+      await app.hooks?.stop();
       mailer.close();
       await limiters.close();
       await t.drop();
