@@ -88,6 +88,21 @@ export function renderWhere(tokens: NonNullable<IndexDef['where']>): string {
     .replace(/ \)/g, ')');
 }
 
+/** `table\0column`: a key for looking up per-column rows of an introspection query. */
+export function columnKey(table: unknown, column: unknown): string {
+  return `${String(table)}\0${String(column)}`;
+}
+
+/** Rows by key, the first row of each key kept (introspection looks columns up in one pass). */
+export function firstByKey<T>(rows: T[], key: (row: T) => string): Map<string, T> {
+  const found = new Map<string, T>();
+  for (const row of rows) {
+    const k = key(row);
+    if (!found.has(k)) found.set(k, row);
+  }
+  return found;
+}
+
 export function triggerName(junction: JunctionSpec): string {
   return `_galley_trg_${junction.name.replace(/^_galley_rel_/, '')}`.slice(0, 63);
 }

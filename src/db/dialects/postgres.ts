@@ -1,7 +1,7 @@
 import type { ColumnKind } from '../../schema/index.js';
 import type { Executor } from '../executor.js';
 import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
-import { q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+import { columnKey, firstByKey, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
 
 const TYPES: Record<ColumnKind, string> = {
   text: 'text',
@@ -80,10 +80,11 @@ async function introspect(exec: Executor): Promise<LiveModel> {
      JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = con.conkey[1]
      WHERE con.contype = 'f' AND cl.relnamespace = current_schema()::regnamespace`,
   );
+  const fkOf = firstByKey(fks, (f) => columnKey(f['table_name'], f['column_name']));
   for (const c of columns) {
     const table = String(c['table_name']);
     const entry = model.tables.get(table) ?? { name: table, columns: [] };
-    const fk = fks.find((f) => f['table_name'] === table && f['column_name'] === c['column_name']);
+    const fk = fkOf.get(columnKey(table, c['column_name']));
     entry.columns.push({
       name: String(c['column_name']),
       type: String(c['data_type']),
