@@ -146,9 +146,8 @@ class Compiler {
     const joins = new JoinSet(this.ctx.aliases);
     const value = resolved.build(joins);
     if (joins.isEmpty) return value;
-    const pick = resolved.multi ? fmt`${sql(desc ? 'MAX' : 'MIN')}(${value.sql})` : value.sql;
-    const limit = resolved.multi ? '' : ' LIMIT 1';
-    return { ...value, sql: fmt`(SELECT ${pick} FROM ${joins.from()}${sql(limit)})` };
+    if (!resolved.multi) return { ...value, sql: fmt`(SELECT ${value.sql} FROM ${joins.from()} LIMIT 1)` };
+    return { ...value, sql: this.ctx.dialect.extreme(value, joins.from(), desc) };
   }
 
   private comparison(left: Operand, op: Operator, right: Operand): Sql {
