@@ -146,8 +146,9 @@ class Compiler {
     const joins = new JoinSet(this.ctx.aliases);
     const value = resolved.build(joins);
     if (joins.isEmpty) return value;
-    if (!resolved.multi) return { ...value, sql: fmt`(SELECT ${value.sql} FROM ${joins.from()} LIMIT 1)` };
-    return { ...value, sql: this.ctx.dialect.extreme(value, joins.from(), desc) };
+    // A subquery finds no row when the relation is empty: NULL.
+    if (!resolved.multi) return { ...value, sql: fmt`(SELECT ${value.sql} FROM ${joins.from()} LIMIT 1)`, notNull: false };
+    return { ...value, sql: this.ctx.dialect.extreme(value, joins.from(), desc), notNull: false };
   }
 
   private comparison(left: Operand, op: Operator, right: Operand): Sql {
@@ -379,7 +380,10 @@ class Compiler {
       return { sql: fmt`(CASE WHEN ${sql(`${from.alias}."emailVisibility"`)} THEN ${column} END)`, kind: 'text' };
     }
     if (field.type === 'geoPoint') return { sql: column, kind: 'json', affinity: true };
-    return { sql: column, kind: access.valueKind, affinity: true, ...(access.relation ? { nullAsEmpty: true } : {}) };
+    if (access.relation) return { sql: column, kind: access.valueKind, affinity: true, nullAsEmpty: true };
+    // Table columns other than JSON and single relations are NOT NULL (db/model.ts); a view's are not.
+    const notNull = collection.type !== 'view' && access.valueKind !== 'json';
+    return { sql: column, kind: access.valueKind, affinity: true, ...(notNull ? { notNull } : {}) };
   }
 
   private jsonPath(collection: Collection, field: Field, from: RowRef, path: string[], modifier: string | undefined, multi: boolean): Resolved {

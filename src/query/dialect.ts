@@ -23,6 +23,11 @@ export interface ValueExpr {
   affinity?: boolean;
   /** A single relation column: NULL when empty, which the API shows as ''. */
   nullAsEmpty?: boolean;
+  /**
+   * Never NULL: a NOT NULL column of the row itself. PostgreSQL then sorts it without a NULLS
+   * clause, in the order a plain index on the column is read in (either direction).
+   */
+  notNull?: boolean;
 }
 
 /**
@@ -333,9 +338,12 @@ export const postgresQueryDialect: QueryDialect = {
   lateral: 'LEFT JOIN LATERAL',
   bool: (b) => (b ? 'TRUE' : 'FALSE'),
   orderBy(v, desc) {
-    const dir = sql(desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST');
+    // SQLite puts NULLs first ascending; PostgreSQL last. A value that is never NULL needs no
+    // NULLS clause, which would keep an index on the column from serving the order.
+    const dir = sql(v.notNull ? (desc ? 'DESC' : 'ASC') : desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST');
     if (v.kind === 'jsonpath') return [fmt`${pgJsonClass(v)} ${dir}`, fmt`${pgJsonNumber(v)} ${dir}`, fmt`${pgText(v)} COLLATE "C" ${dir}`];
     if (v.kind === 'json') return pgJsonColumnOrder(v, dir);
+    // Galley's text columns are COLLATE "C" themselves (db/dialects/postgres.ts): their indexes serve this.
     if (v.kind === 'text') return [fmt`${pgText(v)} COLLATE "C" ${dir}`];
     return [fmt`${v.sql} ${dir}`];
   },

@@ -72,6 +72,7 @@ async function introspect(exec: Executor): Promise<LiveModel> {
       name: String(c['name']),
       type: String(c['type']).toLowerCase(),
       notNull: Boolean(c['notnull']) || Boolean(c['pk']),
+      collation: null,
       ...(fk ? { ref: { table: String(fk['target']), onDelete: String(fk['on_delete']).toUpperCase() as OnDelete } } : {}),
     });
   }
@@ -127,6 +128,8 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   quote: q,
   sqlType: (kind) => TYPES[kind],
+  // BINARY, SQLite's default, compares text by code point: what Galley's filters and sorts mean.
+  collation: () => null,
   literal,
   introspect,
   // BEGIN IMMEDIATE (issued by the runner) already holds SQLite's single write lock.
