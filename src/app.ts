@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import { isAbsolute, relative } from 'node:path';
-import pg from 'pg';
 import type { Config } from './config/index.js';
 import { installLink } from './auth/install.js';
 import { Tokens } from './auth/tokens.js';
@@ -74,6 +73,7 @@ export class DatabaseUnreachableError extends Error {}
  */
 export async function openDatabase(url: string, options: ConnectOptions = {}, timeoutMs = 10_000): Promise<Database> {
   if (/^postgres(ql)?:\/\//i.test(url)) {
+    const { default: pg } = await import('pg'); // not loaded at all on SQLite
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
     client.on('error', () => {});
     try {

@@ -1,4 +1,3 @@
-import { watch } from 'chokidar';
 import { createApp, loadSchema, migrateForServe, startServer, type App } from '../app.js';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import { createLogger } from '../log/index.js';
@@ -36,6 +35,7 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
 
 /** `--dev`: re-load the collection files on change and re-plan; destructive plans are refused with the same message as at start. */
 async function watchCollections(app: App): Promise<() => Promise<void>> {
+  const { watch } = await import('chokidar'); // --dev only
   const watcher = watch(app.config.collectionsDir, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 150 } });
   await new Promise<void>((ready) => watcher.once('ready', () => ready()));
   let queue = Promise.resolve();

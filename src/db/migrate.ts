@@ -1,13 +1,13 @@
 import { AppError } from '../errors/index.js';
 import type { Schema } from '../schema/index.js';
 import type { Database } from './connect.js';
-import { dialectFor } from './dialects/index.js';
+import { dialectFor, type Dialect } from './dialects/index.js';
 import type { Executor } from './executor.js';
-import { createHistoryTableSql, lastSnapshot, recordMigration } from './history.js';
+import { createHistoryTableSql, HISTORY_TABLE, lastSnapshot, recordMigration } from './history.js';
 import { planMigration } from './plan.js';
 import { ensureSystemTables } from './system-tables.js';
 import { destructiveSteps, type Plan, type PlanStep } from './plan-types.js';
-import { inMigrationTransaction } from './transaction.js';
+import { inMigrationTransaction, runnerExecutor } from './transaction.js';
 
 export interface MigrateOptions {
   /** false: plan only, change nothing. */
@@ -46,6 +46,8 @@ export class MigrationFailedError extends AppError {
  */
 export async function migrate(db: Database, schema: Schema, options: MigrateOptions): Promise<MigrateResult> {
   const dialect = dialectFor(db.dialect);
+  const current = await upToDate(db, dialect, schema);
+  if (current) return { plan: current, applied: false };
   return inMigrationTransaction(db, async (exec) => {
     // Lock first: concurrent CREATE TABLE IF NOT EXISTS races in PostgreSQL (duplicate pg_type entry).
     await dialect.lock(exec);
@@ -63,6 +65,31 @@ export async function migrate(db: Database, schema: Schema, options: MigrateOpti
     if (err instanceof PlanOnly) return { plan: err.plan, applied: false };
     throw err;
   });
+}
+
+/**
+ * Most starts find the database as the files describe it. That is checked first, read-only, on the
+ * driver-level runner: knex and the migration lock are needed only when there is something to apply
+ * (on a 200-collection start, loading knex was ~0.1 s of CPU and ~15 MB). Returns the empty plan,
+ * or null when the migration must run — steps to apply, a new snapshot to record, no history yet —
+ * or when this check cannot tell (it then leaves the answer to the migration itself).
+ */
+async function upToDate(db: Database, dialect: Dialect, schema: Schema): Promise<Plan | null> {
+  try {
+    return await db.runner().transaction(async (tx) => {
+      // One snapshot for every query (PostgreSQL); SQLite's BEGIN IMMEDIATE waits for a running migration.
+      if (db.dialect === 'postgres') await tx.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY', []);
+      const exec = runnerExecutor(tx);
+      const live = await dialect.introspect(exec);
+      if (!live.tables.has(HISTORY_TABLE)) return null;
+      const last = await lastSnapshot(exec);
+      if (!last || last.checksum !== schema.checksum) return null;
+      const plan = await planMigration(exec, dialect, schema, last.collections, live);
+      return plan.steps.length === 0 ? plan : null;
+    });
+  } catch {
+    return null;
+  }
 }
 
 /** Unwinds the transaction after planning only, so even the history table is not left behind. */

@@ -1,12 +1,17 @@
-import { q } from './dialects/index.js';
-import { junctionName, type JunctionSpec, type TableSpec } from './model.js';
+import { q, type ColumnChange } from './dialects/index.js';
+import { junctionName, type ColumnSpec, type JunctionSpec, type TableSpec } from './model.js';
 import { countRows, liveTable, previousColumn, previousJunction, previousTable, type PlanContext } from './plan-context.js';
+import { describeChange, planCollation } from './plan-tables.js';
+import { maxRisk, type Risk } from './plan-types.js';
 
 /** Creates (or renames) the junction tables of multiple relations; a single relation turned multiple moves its ids over. */
 export function planJunctions(ctx: PlanContext, table: TableSpec): void {
   const prev = previousTable(ctx, table.collectionId);
   for (const junction of table.junctions) {
-    if (ctx.live.tables.has(junction.name)) continue;
+    if (ctx.live.tables.has(junction.name)) {
+      planJunctionCollation(ctx, junction);
+      continue;
+    }
     const oldName = previousJunction(prev, junction.fieldId)?.name ?? (junction.previousName ? junctionName(table.name, junction.previousName) : undefined);
     if (oldName && ctx.live.tables.has(oldName)) {
       ctx.steps.push({ kind: 'rename_table', risk: 'safe', target: junction.name, summary: `rename junction table ${oldName} to ${junction.name}`, sql: [`ALTER TABLE ${q(oldName)} RENAME TO ${q(junction.name)}`] });
@@ -16,6 +21,30 @@ export function planJunctions(ctx: PlanContext, table: TableSpec): void {
     }
     createJunction(ctx, table, junction, prev);
   }
+}
+
+/** The id columns of a junction table made by an older Galley get Galley's collation (see planCollation). */
+function planJunctionCollation(ctx: PlanContext, junction: JunctionSpec): void {
+  const live = ctx.live.tables.get(junction.name)!;
+  const changes: ColumnChange[] = [];
+  const risks: Risk[] = [];
+  for (const name of ['owner_id', 'target_id']) {
+    const liveCol = live.columns.find((c) => c.name === name);
+    if (liveCol) planCollation(ctx, `${junction.name}.${name}`, liveCol, junctionColumn(name), changes, risks);
+  }
+  if (changes.length === 0) return;
+  const table: TableSpec = { name: junction.name, collectionId: '', columns: [], junctions: [], indexes: [] };
+  ctx.steps.push({
+    kind: 'change_columns',
+    risk: maxRisk(risks),
+    target: junction.name,
+    summary: `alter junction table ${junction.name}: ${changes.map(describeChange).join(', ')}`,
+    sql: ctx.dialect.changeColumns(table, live, new Map(), changes),
+  });
+}
+
+function junctionColumn(name: string): ColumnSpec {
+  return { name, kind: 'ref', fieldId: name, fieldType: 'relation', primaryKey: false, nullable: false, zero: null };
 }
 
 function createJunction(ctx: PlanContext, table: TableSpec, junction: JunctionSpec, prev: TableSpec | undefined): void {

@@ -1,5 +1,5 @@
 import { q } from './dialects/index.js';
-import type { ColumnChange, LiveTable } from './dialects/index.js';
+import type { ColumnChange, LiveColumn, LiveTable } from './dialects/index.js';
 import type { ColumnSpec, TableSpec } from './model.js';
 import { countRows, kindFromSqlType, liveTable, previousColumn, previousJunction, previousTable, type PlanContext } from './plan-context.js';
 import { maxRisk, type Risk } from './plan-types.js';
@@ -126,12 +126,29 @@ async function diffColumn(ctx: PlanContext, table: TableSpec, live: LiveTable, p
     if (risk === 'destructive') plan.losses.push(await valuesIn(ctx, table.name, renamedFrom ?? column.name, fromKind, prevCol?.zero ?? null, `converted from ${fromKind} to ${column.kind}`));
     return;
   }
+  planCollation(ctx, `${table.name}.${column.name}`, liveCol, column, plan.changes, plan.risks);
   const wantRef = column.ref;
   const liveRef = liveCol.ref;
   if (wantRef && (!liveRef || liveRef.onDelete !== wantRef.onDelete || liveRef.table.toLowerCase() !== wantRef.table.toLowerCase())) {
     plan.changes.push({ kind: 'reref', column });
     plan.risks.push('rewrite');
   }
+}
+
+/**
+ * A text column an older Galley created with the database's default collation gets Galley's
+ * (PostgreSQL `COLLATE "C"`): values stay, its indexes are rebuilt. Any other collation was set by
+ * hand: drift, reported and left.
+ */
+export function planCollation(ctx: PlanContext, name: string, liveCol: LiveColumn, column: ColumnSpec, changes: ColumnChange[], risks: Risk[]): void {
+  const wanted = ctx.dialect.collation(column.kind);
+  if (wanted === null || liveCol.collation === wanted) return;
+  if (liveCol.collation !== null) {
+    ctx.drift.push(`column "${name}" has collation ${liveCol.collation}, Galley creates it with ${wanted}; left as it is`);
+    return;
+  }
+  changes.push({ kind: 'collate', column });
+  risks.push('rewrite');
 }
 
 function sameNamedColumn(table: TableSpec, prev: TableSpec | undefined, name: string): ColumnSpec | undefined {
@@ -162,10 +179,23 @@ async function valuesIn(ctx: PlanContext, table: string, column: string, kind: C
   return `${n} non-empty value${n === 1 ? '' : 's'} in ${table}.${column} (${what})`;
 }
 
+export function describeChange(c: ColumnChange): string {
+  switch (c.kind) {
+    case 'drop':
+      return `drop ${c.column}`;
+    case 'retype':
+      return `change type of ${c.column.name} to ${c.column.fieldType}`;
+    case 'reref':
+      return `change relation rules of ${c.column.name}`;
+    case 'collate':
+      return `compare ${c.column.name} by code point`;
+  }
+}
+
 function emitColumnChanges(ctx: PlanContext, table: TableSpec, live: LiveTable, plan: ColumnPlan): void {
   if (plan.changes.length === 0) return;
   const risk = maxRisk(plan.risks);
-  const described = plan.changes.map((c) => (c.kind === 'drop' ? `drop ${c.column}` : c.kind === 'retype' ? `change type of ${c.column.name} to ${c.column.fieldType}` : `change relation rules of ${c.column.name}`));
+  const described = plan.changes.map(describeChange);
   if (ctx.dialect.name === 'sqlite') ctx.rebuilt.add(table.name);
   ctx.steps.push({
     kind: 'change_columns',

@@ -1,5 +1,5 @@
 import type { Collection, Schema } from '../schema/index.js';
-import type { Dialect } from './dialects/index.js';
+import type { Dialect, LiveModel } from './dialects/index.js';
 import type { Executor } from './executor.js';
 import { buildModel } from './model.js';
 import type { PlanContext } from './plan-context.js';
@@ -11,14 +11,15 @@ import type { Plan } from './plan-types.js';
 /**
  * Diffs the live database against the collections and returns the ordered steps
  * to get there. `previous` is the snapshot recorded by the last migration: it
- * gives fields and collections their identity (renames) and exposes drift.
+ * gives fields and collections their identity (renames) and exposes drift. `live` is the
+ * introspected database when the caller has read it already.
  */
-export async function planMigration(exec: Executor, dialect: Dialect, schema: Schema, previous: Collection[] | null): Promise<Plan> {
+export async function planMigration(exec: Executor, dialect: Dialect, schema: Schema, previous: Collection[] | null, live?: LiveModel): Promise<Plan> {
   const desired = buildModel(schema);
   const ctx: PlanContext = {
     exec,
     dialect,
-    live: await dialect.introspect(exec),
+    live: live ?? (await dialect.introspect(exec)),
     previous: previous ? buildModel(schemaOf(previous)) : null,
     desired,
     steps: [],

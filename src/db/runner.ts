@@ -1,8 +1,19 @@
-import Sqlite from 'better-sqlite3';
-import pg from 'pg';
+import type Sqlite from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { AppError } from '../errors/index.js';
 import type { DialectName } from './dialects/dialect.js';
 import { SqliteReaders } from './sqlite-readers.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The drivers load with the first connection of their engine, so a SQLite deployment never loads
+ * pg (~70 ms and ~10 MB at start) and a PostgreSQL one never loads better-sqlite3. Both are
+ * CommonJS, so require() gives them synchronously.
+ */
+export const sqliteDriver = (): typeof Sqlite => require('better-sqlite3') as typeof Sqlite;
+export const pgDriver = (): typeof pg => require('pg') as typeof pg;
 
 export type Row = Record<string, unknown>;
 
@@ -93,7 +104,7 @@ const TIMESTAMPTZ_OID = 1184;
 export const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === TIMESTAMPTZ_OID) return (value: string) => value;
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pgDriver().types.getTypeParser(oid, format as 'text');
   },
 };
 
@@ -105,7 +116,8 @@ export interface RunnerOptions {
 }
 
 export function sqliteRunner(file: string, options: RunnerOptions = {}): SqlRunner {
-  const db = new Sqlite(file);
+  const Driver = sqliteDriver();
+  const db = new Driver(file);
   configureSqlite(db);
   const readers = options.sqliteReaders ? new SqliteReaders(file, options.sqliteReaders, options.queryTimeoutMs ?? 0) : null;
   const statements = new BoundedCache<Sqlite.Statement>(STATEMENT_CACHE_SIZE);
@@ -188,7 +200,7 @@ function withSessionSettings(url: string, queryTimeoutMs: number): string {
 }
 
 export function postgresRunner(url: string, poolMax: number, options: RunnerOptions = {}): SqlRunner {
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     connectionString: withSessionSettings(url, options.queryTimeoutMs ?? 0),
     max: poolMax,
     types: pgTypes,

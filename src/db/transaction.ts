@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from './connect.js';
 import type { Executor, Row } from './executor.js';
+import type { SqlRunner } from './runner.js';
 
 interface SqliteConnection {
   pragma(sql: string): unknown;
@@ -31,6 +32,16 @@ export function knexExecutor(knex: Knex | Knex.Transaction): Executor {
     },
     run: async (sql, params = []) => {
       await raw(sql, params);
+    },
+  };
+}
+
+/** The migration interface over the records API's runner (for read-only planning). */
+export function runnerExecutor(runner: SqlRunner): Executor {
+  return {
+    all: (sql, params = []) => runner.all(sql, params),
+    run: async (sql, params = []) => {
+      await runner.run(sql, params);
     },
   };
 }

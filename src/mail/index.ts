@@ -1,4 +1,4 @@
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { htmlToText } from './text.js';
@@ -52,21 +52,41 @@ export function createMailer(config: MailConfig, log: Logger): Mailer {
 const SMTP_DEFAULTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 function smtpMailer(smtpUrl: string, from: string, log: Logger): Mailer {
-  const transport = createTransport({ ...SMTP_DEFAULTS, url: smtpUrl });
   const secrets = secretsOf(smtpUrl);
-  // An idle pooled connection that fails is reported as an 'error' event; unheard, it would end the process.
-  transport.on('error', (err) => log.warn({ err: { message: redact(err.message, secrets) } }, 'SMTP transport error'));
+  // nodemailer (~70 ms and ~15 MB to load) is imported with the first email, not at start:
+  // many deployments send none for hours, some never.
+  let transport: Promise<Transporter> | null = null;
+  let closed = false;
+  const open = async (): Promise<Transporter> => {
+    const { createTransport } = await import('nodemailer');
+    const created = createTransport({ ...SMTP_DEFAULTS, url: smtpUrl });
+    // An idle pooled connection that fails is reported as an 'error' event; unheard, it would end the process.
+    created.on('error', (err) => log.warn({ err: { message: redact(err.message, secrets) } }, 'SMTP transport error'));
+    // Closed while nodemailer was loading: do not leave a pool behind.
+    if (closed) created.close();
+    return created;
+  };
+  const transporter = (): Promise<Transporter> => {
+    // A failed load is not kept: the next email tries again.
+    transport ??= open().catch((err: unknown) => {
+      transport = null;
+      throw err;
+    });
+    return transport;
+  };
   return {
     async send(message) {
       try {
-        await transport.sendMail({ from, to: message.to, subject: message.subject, html: message.html, text: htmlToText(message.html) });
+        const smtp = await transporter();
+        await smtp.sendMail({ from, to: message.to, subject: message.subject, html: message.html, text: htmlToText(message.html) });
       } catch (err) {
         throw deliveryError(err, message.to, secrets);
       }
       log.debug({ mail: { to: message.to, subject: message.subject } }, 'email sent');
     },
     close() {
-      transport.close();
+      closed = true;
+      void transport?.then((smtp) => smtp.close()).catch(() => {});
     },
   };
 }

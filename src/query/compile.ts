@@ -188,9 +188,9 @@ class Compiler {
     if (joins.isEmpty) return value;
     // A sort evaluates its path for every record of the list (no EXISTS stops early): a smaller budget.
     if (this.ctx.mode === 'filter' && joins.fanOut() > MAX_SORT_ROWS) throw tooExpensive(joins.fanOut(), MAX_SORT_ROWS);
-    const pick = resolved.multi ? fmt`${sql(desc ? 'MAX' : 'MIN')}(${value.sql})` : value.sql;
-    const limit = resolved.multi ? '' : ' LIMIT 1';
-    return { ...value, sql: fmt`(SELECT ${pick} FROM ${joins.from()}${sql(limit)})` };
+    // A subquery finds no row when the relation is empty: NULL.
+    if (!resolved.multi) return { ...value, sql: fmt`(SELECT ${value.sql} FROM ${joins.from()} LIMIT 1)`, notNull: false };
+    return { ...value, sql: this.ctx.dialect.extreme(value, joins.from(), desc), notNull: false };
   }
 
   private comparison(left: Operand, op: Operator, right: Operand): Sql {
@@ -423,7 +423,10 @@ class Compiler {
       return { sql: fmt`(CASE WHEN ${sql(`${from.alias}."emailVisibility"`)} THEN ${column} END)`, kind: 'text' };
     }
     if (field.type === 'geoPoint') return { sql: column, kind: 'json', affinity: true };
-    return { sql: column, kind: access.valueKind, affinity: true, ...(access.relation ? { nullAsEmpty: true } : {}) };
+    if (access.relation) return { sql: column, kind: access.valueKind, affinity: true, nullAsEmpty: true };
+    // Table columns other than JSON and single relations are NOT NULL (db/model.ts); a view's are not.
+    const notNull = collection.type !== 'view' && access.valueKind !== 'json';
+    return { sql: column, kind: access.valueKind, affinity: true, ...(notNull ? { notNull } : {}) };
   }
 
   private jsonPath(collection: Collection, field: Field, from: RowRef, path: string[], modifier: string | undefined, multi: boolean): Resolved {

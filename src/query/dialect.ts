@@ -1,5 +1,5 @@
 import { formatDate, parseDate } from '../schema/index.js';
-import { fmt, sql, type Sql } from './sql.js';
+import { fmt, joinSql, sql, type Sql } from './sql.js';
 import { lowerAscii, numericText, realText, type CompareOp, type Const } from './values.js';
 
 /**
@@ -23,6 +23,11 @@ export interface ValueExpr {
   affinity?: boolean;
   /** A single relation column: NULL when empty, which the API shows as ''. */
   nullAsEmpty?: boolean;
+  /**
+   * Never NULL: a NOT NULL column of the row itself. PostgreSQL then sorts it without a NULLS
+   * clause, in the order a plain index on the column is read in (either direction).
+   */
+  notNull?: boolean;
 }
 
 /**
@@ -81,6 +86,11 @@ export interface QueryDialect {
   bool(b: boolean): string;
   /** ORDER BY items sorting `v` as SQLite would (NULLs first ascending, then numbers, then text by code point). */
   orderBy(v: ValueExpr, desc: boolean): Sql[];
+  /**
+   * SQLite's `MIN(v)` (or, `desc`, `MAX(v)`) over the rows of `from`: the first non-NULL value in
+   * the order `orderBy` gives, for values of any kind (PostgreSQL has no min(jsonb) or max(boolean)).
+   */
+  extreme(v: ValueExpr, from: Sql, desc: boolean): Sql;
 }
 
 const ASCII_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -112,6 +122,7 @@ export const sqliteQueryDialect: QueryDialect = {
   lateral: 'LEFT JOIN',
   bool: (b) => (b ? '1' : '0'),
   orderBy: (v, desc) => [fmt`${v.sql} ${sql(desc ? 'DESC' : 'ASC')}`],
+  extreme: (v, from, desc) => fmt`(SELECT ${sql(desc ? 'MAX' : 'MIN')}(${v.sql}) FROM ${from})`,
 };
 
 function sqliteJsonPath(path: string[]): string {
@@ -186,6 +197,18 @@ function pgText(v: ValueExpr): Sql {
 /** jsonpath scalar as a number (booleans are 1/0, as json_extract returns them), else NULL. */
 function pgJsonNumber(v: ValueExpr): Sql {
   return fmt`(CASE jsonb_typeof(${v.sql}) WHEN 'number' THEN ((${v.sql}) #>> '{}')::float8 WHEN 'boolean' THEN (CASE WHEN (${v.sql}) = 'true'::jsonb THEN 1 ELSE 0 END) END)`;
+}
+
+/**
+ * A whole JSON column as SQLite stores it: JSON text in a column of NUMERIC affinity, so a JSON
+ * number is a number (sorting before any text) and everything else is its text.
+ */
+function pgJsonColumnOrder(v: ValueExpr, dir: Sql): Sql[] {
+  return [
+    fmt`(CASE WHEN jsonb_typeof(${v.sql}) = 'number' THEN 'n' WHEN ${v.sql} IS NOT NULL THEN 't' END) ${dir}`,
+    fmt`(CASE jsonb_typeof(${v.sql}) WHEN 'number' THEN ((${v.sql}) #>> '{}')::float8 END) ${dir}`,
+    fmt`${pgText(v)} COLLATE "C" ${dir}`,
+  ];
 }
 
 /** 'n' for numbers/booleans, 't' for strings/objects/arrays, NULL for null or a missing path. */
@@ -315,10 +338,18 @@ export const postgresQueryDialect: QueryDialect = {
   lateral: 'LEFT JOIN LATERAL',
   bool: (b) => (b ? 'TRUE' : 'FALSE'),
   orderBy(v, desc) {
-    const dir = sql(desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST');
+    // SQLite puts NULLs first ascending; PostgreSQL last. A value that is never NULL needs no
+    // NULLS clause, which would keep an index on the column from serving the order.
+    const dir = sql(v.notNull ? (desc ? 'DESC' : 'ASC') : desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST');
     if (v.kind === 'jsonpath') return [fmt`${pgJsonClass(v)} ${dir}`, fmt`${pgJsonNumber(v)} ${dir}`, fmt`${pgText(v)} COLLATE "C" ${dir}`];
-    if (v.kind === 'text' || v.kind === 'json') return [fmt`${pgText(v)} COLLATE "C" ${dir}`];
+    if (v.kind === 'json') return pgJsonColumnOrder(v, dir);
+    // Galley's text columns are COLLATE "C" themselves (db/dialects/postgres.ts): their indexes serve this.
+    if (v.kind === 'text') return [fmt`${pgText(v)} COLLATE "C" ${dir}`];
     return [fmt`${v.sql} ${dir}`];
+  },
+  extreme(v, from, desc) {
+    const present = v.kind === 'jsonpath' ? fmt`${pgJsonClass(v)} IS NOT NULL` : fmt`${v.sql} IS NOT NULL`;
+    return fmt`(SELECT ${v.sql} FROM ${from} WHERE ${present} ORDER BY ${joinSql(postgresQueryDialect.orderBy(v, desc), ', ')} LIMIT 1)`;
   },
 };
 

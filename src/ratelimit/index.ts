@@ -6,10 +6,20 @@ import type { SqlRunner } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { databaseStore } from './database-store.js';
-import { connectRedis } from './redis-store.js';
+import type { redisStore as openRedisStore } from './redis-store.js';
 
 export { databaseStore } from './database-store.js';
-export { redisStore } from './redis-store.js';
+
+/**
+ * The Redis client (node-redis, ~0.2 s and ~20 MB to load) is imported only when a Redis URL is
+ * configured: most deployments keep their counters in the database.
+ */
+const redisModule = () => import('./redis-store.js');
+
+/** A Redis store on its own connection (see redis-store.ts); loads the Redis client on first use. */
+export async function redisStore(...args: Parameters<typeof openRedisStore>): ReturnType<typeof openRedisStore> {
+  return (await redisModule()).redisStore(...args);
+}
 
 export interface AuthLimiters {
   /** Every request to an auth endpoint, per client IP (IPv6 grouped by /56). */
@@ -48,7 +58,7 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 
 export async function createAuthLimiters(options: AuthLimitersOptions): Promise<AuthLimiters> {
   const logger = options.log ? rateLimitLogger(options.log) : consoleLogger;
-  const redis = options.redisUrl ? await connectRedis(options.redisUrl, logger) : null;
+  const redis = options.redisUrl ? await (await redisModule()).connectRedis(options.redisUrl, logger) : null;
   const redisPrefix = options.redisPrefix ?? DEFAULT_REDIS_PREFIX;
   const storeFor = (prefix: string): Store => (redis ? redis.store(redisPrefix + prefix) : databaseStore(options.runner, prefix));
   const { authPerIp, authPerIdentity } = options.limits;

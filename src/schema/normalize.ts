@@ -1,18 +1,13 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { FileProblem } from '../errors/index.js';
-import { collectionSchema, fieldSchema } from './file-format.js';
-import { FIELD_TYPES } from './fields/index.js';
+import { loadFileValidators } from './file-validators.js';
 import { collectionIdFor, fieldIdFor } from './ids.js';
 import { authSystemFields, authSystemIndexes, idField } from './system-fields.js';
 import type { Collection, Field } from './types.js';
 import { AUTH_KEYS } from './file-format.js';
 
-/** Validators compiled once per process (module load), not per file. `verbose` gives errors their schema, for suggestions. */
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateCollection = ajv.compile(collectionSchema);
-const validateField = new Map<string, ValidateFunction>(
-  [...FIELD_TYPES.values()].map((type) => [type.type, ajv.compile(fieldSchema(type))]),
-);
+/** Validators loaded once per process (module load, built at `npm run build`), not per file. */
+const { collection: validateCollection, fields: validateField } = await loadFileValidators();
 
 /**
  * Where each normalized field was written in its file (`/fields/<index>`), so later checks point

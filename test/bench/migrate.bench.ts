@@ -6,7 +6,10 @@
  *   (a) plan + apply on an empty database, in process;
  *   (b) a no-op start of `node dist/main.js serve` with those collections: spawn → listening log
  *       line and spawn → first 200 from /api/health (median of BENCH_RUNS, default 5);
- *   (c) idle RSS after boot (VmRSS from /proc/<pid>/status once /api/health answers).
+ *   (c) CPU time the server process used up to its first answer (utime + stime from /proc/<pid>/stat;
+ *       steadier than wall time on a busy machine);
+ *   (d) idle RSS after boot (VmRSS from /proc/<pid>/status, 250 ms after /api/health answered), and
+ *       again after a first records list (`GET /api/collections/c001/records?sort=-created`).
  * Baseline in the same run: a bare Express hello-world started with `node -e`.
  * Prints a table, then one JSON object.
  */
@@ -29,7 +32,11 @@ const PG_URL = process.env['BENCH_PG'] || process.env['GALLEY_TEST_PG'] || '';
 interface StartSample {
   listenMs: number;
   healthMs: number;
+  /** CPU time of the server process until its first answer. */
+  cpuMs: number;
   rssMb: number;
+  /** After a first list request (NaN for the baseline, which has no records API). */
+  rssAfterListMb: number;
 }
 
 interface EngineResult {
@@ -42,7 +49,9 @@ interface EngineResult {
   planApplyMs: number;
   startListenMedianMs: number;
   startHealthMedianMs: number;
+  startCpuMedianMs: number;
   idleRssMedianMb: number;
+  rssAfterListMedianMb: number;
   samples: StartSample[];
 }
 
@@ -114,6 +123,16 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+function cpuMs(pid: number): number {
+  // After "(comm)" the fields are space-separated; utime and stime are fields 14 and 15 (1-based).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
@@ -130,8 +149,11 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** Spawns a server, returns ms to the line matching `listening` on stdout and to the first OK from `healthUrl`, and the idle RSS. */
-async function measureStart(cmd: string, args: string[], env: NodeJS.ProcessEnv, listening: RegExp, healthUrl: string): Promise<StartSample> {
+/**
+ * Spawns a server, returns ms to the line matching `listening` on stdout and to the first OK from
+ * `healthUrl`, its CPU time until then, the idle RSS, and the RSS after one GET of `listUrl`.
+ */
+async function measureStart(cmd: string, args: string[], env: NodeJS.ProcessEnv, listening: RegExp, healthUrl: string, listUrl?: string): Promise<StartSample> {
   const t0 = performance.now();
   const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -153,8 +175,18 @@ async function measureStart(cmd: string, args: string[], env: NodeJS.ProcessEnv,
       await new Promise((r) => setTimeout(r, 5));
     }
     const healthMs = performance.now() - t0;
+    const cpu = cpuMs(child.pid!);
     await new Promise((r) => setTimeout(r, 250)); // let start-up garbage settle a moment before reading RSS
-    return { listenMs, healthMs, rssMb: rssMb(child.pid!) };
+    const rss = rssMb(child.pid!);
+    let rssAfterListMb = NaN;
+    if (listUrl) {
+      const res = await fetch(listUrl);
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`${listUrl} answered ${res.status}`);
+      await new Promise((r) => setTimeout(r, 250));
+      rssAfterListMb = rssMb(child.pid!);
+    }
+    return { listenMs, healthMs, cpuMs: cpu, rssMb: rss, rssAfterListMb };
   } finally {
     await stop(child, exited);
   }
@@ -180,7 +212,7 @@ const HELLO = `const express = require('express'); const app = express();
 app.get('/api/health', (_q, r) => r.json({ message: 'ok' }));
 app.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));`;
 
-async function baseline(): Promise<{ startListenMedianMs: number; startHealthMedianMs: number; idleRssMedianMb: number; samples: StartSample[] }> {
+async function baseline(): Promise<ReturnType<typeof summarize>> {
   const samples: StartSample[] = [];
   for (let i = 0; i < RUNS; i++) {
     const port = await freePort();
@@ -193,7 +225,9 @@ function summarize(samples: StartSample[]) {
   return {
     startListenMedianMs: median(samples.map((s) => s.listenMs)),
     startHealthMedianMs: median(samples.map((s) => s.healthMs)),
+    startCpuMedianMs: median(samples.map((s) => s.cpuMs)),
     idleRssMedianMb: median(samples.map((s) => s.rssMb)),
+    rssAfterListMedianMb: median(samples.map((s) => s.rssAfterListMb)),
     samples,
   };
 }
@@ -222,7 +256,8 @@ async function benchEngine(engine: DialectName, dbUrl: string, collectionsDir: s
     const port = await freePort();
     const args = [MAIN, 'serve', '--http', `127.0.0.1:${port}`, '--collections', collectionsDir, '--data', dataDir, '--db', dbUrl];
     const env = { ...process.env, GALLEY_LOG_PRETTY: 'false', GALLEY_LOG_LEVEL: 'info' };
-    samples.push(await measureStart(process.execPath, args, env, /Galley listening on/, `http://127.0.0.1:${port}/api/health`));
+    const base = `http://127.0.0.1:${port}`;
+    samples.push(await measureStart(process.execPath, args, env, /Galley listening on/, `${base}/api/health`, `${base}/api/collections/${name(1)}/records?sort=-created`));
   }
   const tables = schema.collections.length;
   return { engine, collections: COLLECTIONS, tables, steps, loadMs, planMs, planApplyMs, ...summarize(samples) };
@@ -268,8 +303,8 @@ async function main(): Promise<void> {
 
 function report(base: Awaited<ReturnType<typeof baseline>>, results: EngineResult[]): void {
   const rows = [
-    ['engine', 'steps', 'load ms', 'plan ms', 'plan+apply ms', 'start→listen ms', 'start→health ms', 'idle RSS MB', 'health ×base', 'RSS ×base'],
-    ['baseline (express)', '', '', '', '', fmt(base.startListenMedianMs), fmt(base.startHealthMedianMs), fmt(base.idleRssMedianMb, 1), '1.0', '1.0'],
+    ['engine', 'steps', 'load ms', 'plan ms', 'plan+apply ms', 'start→listen ms', 'start→health ms', 'CPU to health ms', 'idle RSS MB', 'RSS after list MB', 'health ×base', 'CPU ×base', 'RSS ×base'],
+    ['baseline (express)', '', '', '', '', fmt(base.startListenMedianMs), fmt(base.startHealthMedianMs), fmt(base.startCpuMedianMs), fmt(base.idleRssMedianMb, 1), '', '1.0', '1.0', '1.0'],
     ...results.map((r) => [
       r.engine,
       String(r.steps),
@@ -278,8 +313,11 @@ function report(base: Awaited<ReturnType<typeof baseline>>, results: EngineResul
       fmt(r.planApplyMs),
       fmt(r.startListenMedianMs),
       fmt(r.startHealthMedianMs),
+      fmt(r.startCpuMedianMs),
       fmt(r.idleRssMedianMb, 1),
+      fmt(r.rssAfterListMedianMb, 1),
       fmt(r.startHealthMedianMs / base.startHealthMedianMs, 1),
+      fmt(r.startCpuMedianMs / base.startCpuMedianMs, 1),
       fmt(r.idleRssMedianMb / base.idleRssMedianMb, 1),
     ]),
   ];
@@ -292,7 +330,12 @@ function report(base: Awaited<ReturnType<typeof baseline>>, results: EngineResul
     collections: COLLECTIONS,
     runs: RUNS,
     node: process.version,
-    baseline: { startListenMedianMs: round(base.startListenMedianMs), startHealthMedianMs: round(base.startHealthMedianMs), idleRssMedianMb: round(base.idleRssMedianMb) },
+    baseline: {
+      startListenMedianMs: round(base.startListenMedianMs),
+      startHealthMedianMs: round(base.startHealthMedianMs),
+      startCpuMedianMs: round(base.startCpuMedianMs),
+      idleRssMedianMb: round(base.idleRssMedianMb),
+    },
     engines: results.map((r) => ({
       engine: r.engine,
       tables: r.tables,
@@ -302,10 +345,13 @@ function report(base: Awaited<ReturnType<typeof baseline>>, results: EngineResul
       planApplyMs: round(r.planApplyMs),
       startListenMedianMs: round(r.startListenMedianMs),
       startHealthMedianMs: round(r.startHealthMedianMs),
+      startCpuMedianMs: round(r.startCpuMedianMs),
       idleRssMedianMb: round(r.idleRssMedianMb),
+      rssAfterListMedianMb: round(r.rssAfterListMedianMb),
       startHealthRatio: round(r.startHealthMedianMs / base.startHealthMedianMs),
+      startCpuRatio: round(r.startCpuMedianMs / base.startCpuMedianMs),
       idleRssRatio: round(r.idleRssMedianMb / base.idleRssMedianMb),
-      samples: r.samples.map((s) => ({ listenMs: round(s.listenMs), healthMs: round(s.healthMs), rssMb: round(s.rssMb) })),
+      samples: r.samples.map((s) => ({ listenMs: round(s.listenMs), healthMs: round(s.healthMs), cpuMs: round(s.cpuMs), rssMb: round(s.rssMb), rssAfterListMb: round(s.rssAfterListMb) })),
     })),
   };
   console.log(JSON.stringify(json, null, 2));

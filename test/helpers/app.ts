@@ -7,7 +7,7 @@ import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
 import { createAuthLimiters } from '../../src/ratelimit/index.js';
-import { migrate, type ConnectOptions, type DialectName } from '../../src/db/index.js';
+import { migrate, type ConnectOptions, type DialectName, type SqlRunner } from '../../src/db/index.js';
 import { createHttpApp, createHttpServer } from '../../src/http/index.js';
 import { createRecord } from '../../src/records/service.js';
 import type { WritePlugin } from '../../src/records/plugins.js';
@@ -51,6 +51,8 @@ export interface TestAppOptions {
   maxInFlight?: number;
   /** Load the hooks files of this folder (e.g. EXAMPLE_COLLECTIONS), as `serve` does. Default: none. */
   hooksDir?: string;
+  /** Sees every statement the records API runs for a request (text and values), e.g. to EXPLAIN it. */
+  onSql?: (text: string, values: readonly unknown[]) => void;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -76,7 +78,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
   const http = createHttpApp({
     log,
-    records: { runtime, runner, tokens },
+    records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     maxInFlight: options.maxInFlight ?? 0,
     ...(app.hooks ? { hooks: app.hooks } : {}),
@@ -110,5 +112,26 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
       await limiters.close();
       await t.drop();
     },
+  };
+}
+
+/** The runner, telling `onSql` each statement before it runs (inside transactions too). */
+function observed(runner: SqlRunner, onSql: (text: string, values: readonly unknown[]) => void): SqlRunner {
+  return {
+    dialect: runner.dialect,
+    all: (text, values) => {
+      onSql(text, values);
+      return runner.all(text, values);
+    },
+    read: (text, values) => {
+      onSql(text, values);
+      return runner.read(text, values);
+    },
+    run: (text, values) => {
+      onSql(text, values);
+      return runner.run(text, values);
+    },
+    transaction: (fn) => runner.transaction((tx) => fn(observed(tx, onSql))),
+    close: () => runner.close(),
   };
 }

@@ -11,6 +11,8 @@ export interface LiveColumn {
   /** Lower-case SQL type as the engine reports it. */
   type: string;
   notNull: boolean;
+  /** The column's own collation (PostgreSQL); null: the database default, or not collatable. */
+  collation: string | null;
   ref?: { table: string; onDelete: OnDelete; constraint?: string };
 }
 
@@ -42,6 +44,8 @@ export interface Dialect {
   quote(identifier: string): string;
   /** The SQL type a column kind is stored as (as introspection reports it). */
   sqlType(kind: ColumnKind): string;
+  /** The collation Galley gives columns of this kind; null: the engine's default is what Galley wants. */
+  collation(kind: ColumnKind): string | null;
   /** The zero value as a SQL literal, for DEFAULT clauses and conversions. */
   literal(kind: ColumnKind, zero: unknown): string;
   introspect(exec: Executor): Promise<LiveModel>;
@@ -69,7 +73,9 @@ export interface Dialect {
 export type ColumnChange =
   | { kind: 'retype'; column: ColumnSpec; expr: string }
   | { kind: 'drop'; column: string }
-  | { kind: 'reref'; column: ColumnSpec };
+  | { kind: 'reref'; column: ColumnSpec }
+  /** Same type, Galley's collation (PostgreSQL text made by an older Galley with the database default). */
+  | { kind: 'collate'; column: ColumnSpec };
 
 export function q(identifier: string): string {
   return `"${identifier.replace(/"/g, '""')}"`;
@@ -86,6 +92,21 @@ export function renderWhere(tokens: NonNullable<IndexDef['where']>): string {
     .join(' ')
     .replace(/\( /g, '(')
     .replace(/ \)/g, ')');
+}
+
+/** `table\0column`: a key for looking up per-column rows of an introspection query. */
+export function columnKey(table: unknown, column: unknown): string {
+  return `${String(table)}\0${String(column)}`;
+}
+
+/** Rows by key, the first row of each key kept (introspection looks columns up in one pass). */
+export function firstByKey<T>(rows: T[], key: (row: T) => string): Map<string, T> {
+  const found = new Map<string, T>();
+  for (const row of rows) {
+    const k = key(row);
+    if (!found.has(k)) found.set(k, row);
+  }
+  return found;
 }
 
 export function triggerName(junction: JunctionSpec): string {

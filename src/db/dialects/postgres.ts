@@ -1,7 +1,7 @@
 import type { ColumnKind } from '../../schema/index.js';
 import type { Executor } from '../executor.js';
 import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
-import { ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+import { columnKey, firstByKey, ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
 
 const TYPES: Record<ColumnKind, string> = {
   text: 'text',
@@ -11,6 +11,17 @@ const TYPES: Record<ColumnKind, string> = {
   date: 'timestamp with time zone',
   ref: 'text',
 };
+
+/**
+ * Text sorts and compares by code point, as in SQLite (BINARY), whatever the database's locale.
+ * The filter compiler asks for `COLLATE "C"` in its orderings; columns (and so every index on
+ * them: primary keys, unique and user indexes) carry the same collation, so those indexes serve
+ * Galley's sorts and comparisons. It also makes `lower()` of a `COLLATE NOCASE` index fold ASCII
+ * only, like SQLite's NOCASE.
+ */
+const COLLATION = 'C';
+const collated = (kind: ColumnKind): boolean => kind === 'text' || kind === 'ref';
+const columnType = (kind: ColumnKind): string => (collated(kind) ? `${TYPES[kind]} COLLATE ${q(COLLATION)}` : TYPES[kind]);
 
 /** Galley's lock id for migrations (any constant; shared by every node). */
 const MIGRATION_LOCK_KEY = 7_261_804_530;
@@ -26,7 +37,7 @@ function literal(kind: ColumnKind, zero: unknown): string {
 }
 
 function columnDef(col: ColumnSpec): string {
-  const parts = [q(col.name), TYPES[col.kind]];
+  const parts = [q(col.name), columnType(col.kind)];
   if (col.primaryKey) parts.push('PRIMARY KEY');
   if (!col.nullable) parts.push('NOT NULL');
   if (!col.primaryKey) parts.push('DEFAULT', literal(col.kind, col.zero));
@@ -69,10 +80,16 @@ function convert(expr: string, from: ColumnKind, to: ColumnSpec): string {
 
 async function introspect(exec: Executor): Promise<LiveModel> {
   const model: LiveModel = { tables: new Map(), indexes: new Map(), views: new Set(), triggers: new Set() };
+  // pg_catalog rather than information_schema.columns: the same rows, in 10 ms instead of 4 s for a
+  // 200-collection schema (information_schema checks privileges per column through several views).
+  // format_type without typmod is information_schema's data_type for Galley's types; collation 100
+  // is the database default, which information_schema reports as NULL too.
   const columns = await exec.all(
-    `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable FROM information_schema.columns c
-     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-     WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position`,
+    `SELECT cl.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, NULL) AS data_type, a.attnotnull AS not_null, co.collname AS collation_name
+     FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid AND cl.relkind IN ('r', 'p')
+     LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> 100
+     WHERE cl.relnamespace = current_schema()::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+     ORDER BY cl.relname, a.attnum`,
   );
   const fks = await exec.all(
     `SELECT con.conname, cl.relname AS table_name, att.attname AS column_name, tcl.relname AS target, con.confdeltype
@@ -80,14 +97,16 @@ async function introspect(exec: Executor): Promise<LiveModel> {
      JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = con.conkey[1]
      WHERE con.contype = 'f' AND cl.relnamespace = current_schema()::regnamespace`,
   );
+  const fkOf = firstByKey(fks, (f) => columnKey(f['table_name'], f['column_name']));
   for (const c of columns) {
     const table = String(c['table_name']);
     const entry = model.tables.get(table) ?? { name: table, columns: [] };
-    const fk = fks.find((f) => f['table_name'] === table && f['column_name'] === c['column_name']);
+    const fk = fkOf.get(columnKey(table, c['column_name']));
     entry.columns.push({
       name: String(c['column_name']),
       type: String(c['data_type']),
-      notNull: c['is_nullable'] === 'NO',
+      notNull: c['not_null'] === true,
+      collation: c['collation_name'] === null || c['collation_name'] === undefined ? null : String(c['collation_name']),
       ...(fk ? { ref: { table: String(fk['target']), onDelete: ON_DELETE[String(fk['confdeltype'])] ?? 'RESTRICT', constraint: String(fk['conname']) } } : {}),
     });
     model.tables.set(table, entry);
@@ -106,8 +125,8 @@ const ON_DELETE: Record<string, OnDelete> = { c: 'CASCADE', n: 'SET NULL', r: 'R
 
 function createJunction(j: JunctionSpec): string[] {
   return [
-    `CREATE TABLE ${q(j.name)} (${q('owner_id')} text NOT NULL REFERENCES ${q(j.owner)} (${q('id')}) ON DELETE CASCADE ON UPDATE CASCADE, ` +
-      `${q('target_id')} text NOT NULL REFERENCES ${q(j.target)} (${q('id')}) ON DELETE CASCADE ON UPDATE CASCADE, ` +
+    `CREATE TABLE ${q(j.name)} (${q('owner_id')} ${columnType('ref')} NOT NULL REFERENCES ${q(j.owner)} (${q('id')}) ON DELETE CASCADE ON UPDATE CASCADE, ` +
+      `${q('target_id')} ${columnType('ref')} NOT NULL REFERENCES ${q(j.target)} (${q('id')}) ON DELETE CASCADE ON UPDATE CASCADE, ` +
       `${q('position')} integer NOT NULL, PRIMARY KEY (${q('owner_id')}, ${q('target_id')}))`,
     `CREATE INDEX ${q(`${j.name}_target`.slice(0, 63))} ON ${q(j.name)} (${q('target_id')})`,
   ];
@@ -133,12 +152,17 @@ function changeColumns(table: TableSpec, live: LiveTable, _sources: Map<string, 
       continue;
     }
     const col = change.column;
+    if (change.kind === 'collate') {
+      // Indexes on the column are rebuilt; foreign keys and values stay.
+      sql.push(`ALTER TABLE ${t} ALTER COLUMN ${q(col.name)} TYPE ${columnType(col.kind)}`);
+      continue;
+    }
     const constraint = live.columns.find((c) => c.name === col.name)?.ref?.constraint;
     if (constraint) sql.push(`ALTER TABLE ${t} DROP CONSTRAINT ${q(constraint)}`);
     if (change.kind === 'retype') {
       sql.push(
         `ALTER TABLE ${t} ALTER COLUMN ${q(col.name)} DROP DEFAULT, ALTER COLUMN ${q(col.name)} ${col.nullable ? 'DROP' : 'SET'} NOT NULL, ` +
-          `ALTER COLUMN ${q(col.name)} TYPE ${TYPES[col.kind]} USING ${change.expr}, ALTER COLUMN ${q(col.name)} SET DEFAULT ${literal(col.kind, col.zero)}`,
+          `ALTER COLUMN ${q(col.name)} TYPE ${columnType(col.kind)} USING ${change.expr}, ALTER COLUMN ${q(col.name)} SET DEFAULT ${literal(col.kind, col.zero)}`,
       );
       if (!col.nullable) sql.push(`ALTER TABLE ${t} ALTER COLUMN ${q(col.name)} SET NOT NULL`);
     }
@@ -155,6 +179,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   quote: q,
   sqlType: (kind) => TYPES[kind],
+  collation: (kind) => (collated(kind) ? COLLATION : null),
   literal,
   introspect,
   lock: async (exec) => {

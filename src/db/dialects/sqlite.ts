@@ -1,7 +1,7 @@
 import type { ColumnKind } from '../../schema/index.js';
 import type { Executor } from '../executor.js';
 import type { ColumnSpec, JunctionSpec, OnDelete, TableSpec } from '../model.js';
-import { ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
+import { columnKey, firstByKey, ownersLeftEmpty, q, renderWhere, stringLiteral, type ColumnChange, type Dialect, type LiveModel, type LiveTable, type TriggerSpec } from './dialect.js';
 
 const TYPES: Record<ColumnKind, string> = { text: 'text', number: 'numeric', bool: 'boolean', json: 'json', date: 'text', ref: 'text' };
 
@@ -45,34 +45,38 @@ function convert(expr: string, from: ColumnKind, to: ColumnSpec): string {
   }
 }
 
+/** The whole schema in three queries (pragma table-valued functions), not two PRAGMAs per table. */
 async function introspect(exec: Executor): Promise<LiveModel> {
   const objects = await exec.all("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
+  const columns = await exec.all(
+    `SELECT m.name AS "table", c.name, c.type, c."notnull", c.pk FROM sqlite_master m JOIN pragma_table_info(m.name) c
+     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid`,
+  );
+  const fks = await exec.all(
+    `SELECT m.name AS "table", f."from", f."table" AS target, f.on_delete FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`,
+  );
   const model: LiveModel = { tables: new Map(), indexes: new Map(), views: new Set(), triggers: new Set() };
   for (const o of objects) {
     const name = String(o['name']);
     if (o['type'] === 'view') model.views.add(name);
     else if (o['type'] === 'trigger') model.triggers.add(name);
     else if (o['type'] === 'index') model.indexes.set(name, String(o['tbl_name']));
-    else if (o['type'] === 'table') model.tables.set(name, await introspectTable(exec, name));
+    else if (o['type'] === 'table') model.tables.set(name, { name, columns: [] });
+  }
+  const fkOf = firstByKey(fks, (f) => columnKey(f['table'], f['from']));
+  for (const c of columns) {
+    const table = String(c['table']);
+    const fk = fkOf.get(columnKey(table, c['name']));
+    model.tables.get(table)?.columns.push({
+      name: String(c['name']),
+      type: String(c['type']).toLowerCase(),
+      notNull: Boolean(c['notnull']) || Boolean(c['pk']),
+      collation: null,
+      ...(fk ? { ref: { table: String(fk['target']), onDelete: String(fk['on_delete']).toUpperCase() as OnDelete } } : {}),
+    });
   }
   return model;
-}
-
-async function introspectTable(exec: Executor, name: string): Promise<LiveTable> {
-  const columns = await exec.all(`PRAGMA table_info(${q(name)})`);
-  const fks = await exec.all(`PRAGMA foreign_key_list(${q(name)})`);
-  return {
-    name,
-    columns: columns.map((c) => {
-      const fk = fks.find((f) => f['from'] === c['name']);
-      return {
-        name: String(c['name']),
-        type: String(c['type']).toLowerCase(),
-        notNull: Boolean(c['notnull']) || Boolean(c['pk']),
-        ...(fk ? { ref: { table: String(fk['table']), onDelete: String(fk['on_delete']).toUpperCase() as OnDelete } } : {}),
-      };
-    }),
-  };
 }
 
 function createJunction(j: JunctionSpec): string[] {
@@ -122,6 +126,8 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   quote: q,
   sqlType: (kind) => TYPES[kind],
+  // BINARY, SQLite's default, compares text by code point: what Galley's filters and sorts mean.
+  collation: () => null,
   literal,
   introspect,
   // BEGIN IMMEDIATE (issued by the runner) already holds SQLite's single write lock.
