@@ -10,7 +10,7 @@ import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
 import { isEmail } from '../records/validate.js';
 import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
 import type { Logger } from '../log/index.js';
-import type { Tokens } from './tokens.js';
+import { decodedPayload, type Claims, type TokenKind, type Tokens } from './tokens.js';
 
 /** What the auth flows need; `runtime` is read per call so a --dev reload applies at once. */
 export interface AuthDeps {
@@ -105,9 +105,15 @@ function text(body: Body, key: string): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
-/** PocketBase's form checks: required, length 1–255 (or min/max), email format; all errors at once. */
-function checkForm(checks: Record<string, { value: string; min?: number; max?: number; email?: boolean; required?: boolean }>): void {
-  const errors: Record<string, FieldError> = {};
+type FieldErrors = Record<string, FieldError>;
+type FormChecks = Record<string, { value: string; min?: number; max?: number; email?: boolean; required?: boolean }>;
+
+/**
+ * PocketBase's form checks: required, length 1–255 (or min/max), email format. Like ozzo-validation,
+ * the first failing check of each field, every field at once.
+ */
+function formErrors(checks: FormChecks): FieldErrors {
+  const errors: FieldErrors = {};
   for (const [key, c] of Object.entries(checks)) {
     const length = [...c.value].length;
     if (c.value === '') {
@@ -118,7 +124,15 @@ function checkForm(checks: Record<string, { value: string; min?: number; max?: n
       errors[key] = { code: 'validation_length_out_of_range', message: `The length must be between ${c.min ?? 1} and ${c.max ?? 255}.` };
     }
   }
+  return errors;
+}
+
+function refuseIfAny(errors: FieldErrors): void {
   if (Object.keys(errors).length > 0) throw new AppError('auth_invalid_data', undefined, errors);
+}
+
+function checkForm(checks: FormChecks): void {
+  refuseIfAny(formErrors(checks));
 }
 
 // ---- sign-in --------------------------------------------------------------------------------
@@ -196,9 +210,7 @@ export async function authWithOtp(deps: AuthDeps, collection: string, body: Body
 
 /** POST auth-refresh: a fresh token for the requester; an impersonation token is returned as it is. */
 export async function authRefresh(deps: AuthDeps, collection: string, info: RequestInfo): Promise<AuthOutcome> {
-  const rt = authCollection(deps, collection);
-  const auth = requireAuth(info);
-  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
+  const { rt, auth } = sameCollectionAuth(deps, collection, info);
   await checkAuthRule(deps, rt, auth.record, info);
   const token = auth.refreshable === false && auth.token ? auth.token : await deps.tokens.sign(rt, auth.record);
   return { kind: 'auth', record: auth.record, token };
@@ -258,6 +270,19 @@ function requireAuth(info: RequestInfo): AuthIdentity {
 }
 
 /**
+ * PocketBase's RequireSameCollectionContextAuth, which runs before the endpoint looks at its
+ * collection: a guest gets 401 and a record of any other collection 403, even when the path names
+ * a base collection. Only an unknown collection is a 404 first.
+ */
+function sameCollectionAuth(deps: AuthDeps, name: string, info: RequestInfo): { rt: CollectionRuntime; auth: AuthIdentity } {
+  const rt = deps.runtime().find(name);
+  if (!rt) throw new AppError('auth_collection_not_found');
+  const auth = requireAuth(info);
+  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection', `The request requires auth record from ${auth.collection.name} collection.`);
+  return { rt, auth };
+}
+
+/**
  * The JSON of an auth response: `{record, token}` with the record as the newly signed-in user
  * sees itself (email shown, `expand` resolved with its rights).
  */
@@ -270,13 +295,27 @@ export async function authResponse(deps: AuthDeps, collection: string, outcome: 
 
 // ---- verification, password reset, email change ---------------------------------------------
 
-const INVALID_TOKEN = (what: string): AppError =>
-  new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_token', message: `Invalid or expired ${what} token.` } });
+const INVALID_TOKEN: FieldError = { code: 'validation_invalid_token', message: 'Invalid or expired token.' };
+const COLLECTION_MISMATCH: FieldError = { code: 'validation_token_collection_mismatch', message: 'The provided token is for different auth collection.' };
+const SUPERUSERS_VERIFIED = 'All superusers are verified by default.';
+
+type TokenCheck = { ok: true; record: ApiRecord; claims: Claims } | { ok: false; error: FieldError };
+
+/**
+ * A verification, password-reset or email-change token for a record of `rt`, or the error PocketBase
+ * puts on `token`: a token that verifies for another auth collection is a mismatch, not just invalid.
+ */
+async function checkToken(deps: AuthDeps, rt: CollectionRuntime, token: string, kind: TokenKind): Promise<TokenCheck> {
+  const found = await deps.tokens.verifyAny(token, kind);
+  if (!found) return { ok: false, error: INVALID_TOKEN };
+  if (found.rt.collection.id !== rt.collection.id) return { ok: false, error: COLLECTION_MISMATCH };
+  return { ok: true, record: found.record, claims: found.claims };
+}
 
 /** POST request-verification: always 204 (no enumeration); only unverified records get a message. */
 export async function requestVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
   const rt = authCollection(deps, collection);
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'Superusers are always verified.');
+  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', SUPERUSERS_VERIFIED);
   const email = text(body, 'email');
   checkForm({ email: { value: email, email: true } });
   const record = await findByEmail(deps, rt, email);
@@ -288,15 +327,24 @@ export async function requestVerification(deps: AuthDeps, collection: string, bo
 /** POST confirm-verification: the token's email must still be the record's. */
 export async function confirmVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
   const rt = authCollection(deps, collection);
+  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', SUPERUSERS_VERIFIED);
   const token = text(body, 'token');
-  checkForm({ token: { value: token, max: 4096 } });
-  const found = await deps.tokens.verify(rt, token, 'verification');
-  if (!found || found.claims['email'] !== found.record['email']) throw INVALID_TOKEN('verification');
-  if (found.record['verified'] === true) return;
+  const errors = formErrors({ token: { value: token, max: 4096 } });
+  let record: ApiRecord | null = null;
+  if (!errors['token']) {
+    const email = decodedPayload(token)['email'];
+    const check = typeof email === 'string' && email !== '' ? await checkToken(deps, rt, token, 'verification') : null;
+    if (!check) errors['token'] = { code: 'validation_invalid_token_claims', message: 'Missing email token claim.' };
+    else if (!check.ok) errors['token'] = check.error;
+    else if (check.record['email'] !== email) errors['token'] = { code: 'validation_token_email_mismatch', message: "The record email doesn't match with the requested token claims." };
+    else record = check.record;
+  }
+  refuseIfAny(errors);
+  if (!record || record['verified'] === true) return;
   const changes: ApiRecord = { verified: true };
   // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
   if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
+  await writeAuthFields(deps.runner, rt, String(record['id']), changes);
 }
 
 /** POST request-password-reset: always 204 for a well-formed email. */
@@ -320,22 +368,22 @@ export async function confirmPasswordReset(deps: AuthDeps, collection: string, b
   const field = rt.collection.fields.find((f) => f.name === 'password');
   const min = Number(field?.['min'] ?? 0) || 8;
   const max = Math.min(Number(field?.['max'] ?? 0) || 255, 255);
-  checkForm({ token: { value: token, max: 4096 }, password: { value: password, min, max }, passwordConfirm: { value: confirm, max: 255 } });
-  if (confirm !== password) throw new AppError('auth_invalid_data', undefined, { passwordConfirm: { code: 'validation_values_mismatch', message: 'Values mismatch.' } });
-  const found = await deps.tokens.verify(rt, token, 'passwordReset');
-  if (!found) throw INVALID_TOKEN('password reset');
+  const errors = formErrors({ token: { value: token, max: 4096 }, password: { value: password, min, max }, passwordConfirm: { value: confirm, max: Infinity } });
+  if (!errors['passwordConfirm'] && confirm !== password) errors['passwordConfirm'] = { code: 'validation_values_mismatch', message: "Values don't match." };
+  const check = errors['token'] ? null : await checkToken(deps, rt, token, 'passwordReset');
+  if (check && !check.ok) errors['token'] = check.error;
+  refuseIfAny(errors);
+  if (!check?.ok) return; // unreachable: a token error was refused above
   const changes: ApiRecord = { password: await hashPassword(password), tokenKey: newTokenKey() };
   // The reset link reached that inbox, which proves the address.
-  if (found.claims['email'] === found.record['email']) changes['verified'] = true;
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), changes);
+  if (check.claims['email'] === check.record['email']) changes['verified'] = true;
+  await writeAuthFields(deps.runner, rt, String(check.record['id']), changes);
 }
 
 /** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
 export async function requestEmailChange(deps: AuthDeps, collection: string, body: Body, info: RequestInfo): Promise<void> {
-  const rt = authCollection(deps, collection);
+  const { rt, auth } = sameCollectionAuth(deps, collection, info);
   noSuperuserEmailChange(rt);
-  const auth = requireAuth(info);
-  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
   const newEmail = text(body, 'newEmail');
   checkForm({ newEmail: { value: newEmail, email: true } });
   const taken = await findByEmail(deps, rt, newEmail);
@@ -351,15 +399,28 @@ export async function confirmEmailChange(deps: AuthDeps, collection: string, bod
   noSuperuserEmailChange(rt);
   const token = text(body, 'token');
   const password = text(body, 'password');
-  checkForm({ token: { value: token, max: 4096 }, password: { value: password } });
-  const found = await deps.tokens.verify(rt, token, 'emailChange');
-  if (!found || found.claims['email'] !== found.record['email'] || typeof found.claims['newEmail'] !== 'string') throw INVALID_TOKEN('email change');
-  if (!(await verifyPassword(password, String(found.record['password'] ?? ''))).ok) {
-    throw new AppError('auth_invalid_data', undefined, { password: { code: 'validation_invalid_password', message: 'Missing or invalid auth record password.' } });
+  const errors = formErrors({ token: { value: token, max: 4096 }, password: { value: password, max: 100 } });
+  const parsed = errors['token'] ? null : await emailChangeToken(deps, rt, token);
+  if (parsed && !parsed.ok) errors['token'] = parsed.error;
+  // As in PocketBase, the password is checked against the token's record: no record, no valid password.
+  if (!errors['password'] && !(parsed?.ok && (await verifyPassword(password, String(parsed.record['password'] ?? ''))).ok)) {
+    errors['password'] = { code: 'validation_invalid_password', message: 'Missing or invalid auth record password.' };
   }
-  const newEmail = found.claims['newEmail'];
-  if (await findByEmail(deps, rt, newEmail)) throw new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
-  await writeAuthFields(deps.runner, rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
+  refuseIfAny(errors);
+  if (!parsed?.ok) return; // unreachable: a token error was refused above
+  await writeAuthFields(deps.runner, rt, String(parsed.record['id']), { email: parsed.newEmail, verified: true, tokenKey: newTokenKey() });
+}
+
+/** The record and new address of an email-change token, or PocketBase's error for `token`. */
+async function emailChangeToken(deps: AuthDeps, rt: CollectionRuntime, token: string): Promise<{ ok: true; record: ApiRecord; newEmail: string } | { ok: false; error: FieldError }> {
+  const newEmail = decodedPayload(token)['newEmail'];
+  if (typeof newEmail !== 'string' || newEmail === '') return { ok: false, error: { code: 'validation_invalid_token_payload', message: 'Invalid token payload - newEmail must be set.' } };
+  const check = await checkToken(deps, rt, token, 'emailChange');
+  if (!check.ok) return check;
+  // tokenKey rotates with every email change; this also refuses a token minted for an address the record no longer has.
+  if (check.claims['email'] !== check.record['email']) return { ok: false, error: INVALID_TOKEN };
+  if (await findByEmail(deps, rt, newEmail)) return { ok: false, error: { code: 'validation_invalid_token_email', message: 'The new email address is invalid.' } };
+  return { ok: true, record: check.record, newEmail };
 }
 
 /** PocketBase: superusers set their email directly (PATCH), never through the email flow. */

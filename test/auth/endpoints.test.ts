@@ -722,7 +722,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       expectedStatus: 200,
       expectedContent: (v) => [`"token":"${v['token']}"`, `"id":"${BOB}"`],
     },
-    { name: 'a base collection', method: 'POST', url: A('notes', 'auth-refresh'), auth: USER_ANN, ...fails(404, NO_AUTH_COLLECTION, {}) },
+    { name: 'a base collection: the requester is checked first (403, as PocketBase)', method: 'POST', url: A('notes', 'auth-refresh'), auth: USER_ANN, ...fails(403, 'The request requires auth record from users collection.', {}) },
   ]);
 
   scenarioGroup(app, 'POST request-otp / auth-with-otp', [
@@ -1068,7 +1068,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       method: 'POST',
       url: A('users', 'confirm-verification'),
       body: { token: 'garbage' },
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_claims' }),
     },
     { name: 'no token', method: 'POST', url: A('users', 'confirm-verification'), body: {}, ...fails(400, VALIDATION, { token: 'validation_required' }) },
     {
@@ -1076,7 +1076,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       method: 'POST',
       url: A('users', 'confirm-verification'),
       body: { token: NON_JSON_PAYLOAD_TOKEN },
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_claims' }),
     },
     {
       name: 'an expired token',
@@ -1113,7 +1113,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'users', v['id']!, 'auth');
       },
       body: (v) => ({ token: v['token'] }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_claims' }), // no email claim
     },
     {
       name: 'a verification token claiming type "verification" but signed with the auth secret',
@@ -1142,7 +1142,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'members', v['id']!, 'verification', { extra: { email: v['email']! } });
       },
       body: (v) => ({ token: v['token'] }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }, async (t, _res, v) => {
+      ...fails(400, VALIDATION, { token: 'validation_token_collection_mismatch' }, async (t, _res, v) => {
         expect((await stored(t, 'members', v['id']!))['verified']).toBe(false);
       }),
     },
@@ -1155,7 +1155,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'users', v['id']!, 'verification', { extra: { email: 'old-address@example.com' } });
       },
       body: (v) => ({ token: v['token'] }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_token_email_mismatch' }),
     },
     {
       name: 'a token of a deleted record',
@@ -1295,7 +1295,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'users', v['id']!, 'passwordReset', { extra: { email: v['email']! } });
       },
       body: (v) => ({ token: v['token'], password: 'brand-new-password', passwordConfirm: 'brand-new-password' }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_token_collection_mismatch' }),
     },
   ]);
 
@@ -1404,14 +1404,14 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       method: 'POST',
       url: A('users', 'confirm-email-change'),
       body: { token: 'garbage', password: PASSWORD },
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_payload', password: 'validation_invalid_password' }),
     },
     {
       name: 'a token with a JSON header and a non-JSON payload',
       method: 'POST',
       url: A('users', 'confirm-email-change'),
       body: { token: NON_JSON_PAYLOAD_TOKEN, password: PASSWORD },
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_payload', password: 'validation_invalid_password' }),
     },
     {
       name: 'a verification token (other kind)',
@@ -1422,7 +1422,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'users', v['id']!, 'verification', { extra: { email: v['email']! } });
       },
       body: (v) => ({ token: v['token'], password: PASSWORD }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token_payload', password: 'validation_invalid_password' }),
     },
     {
       name: 'an expired token',
@@ -1433,7 +1433,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
         v['token'] = await signFor(t, 'users', v['id']!, 'emailChange', { extra: { email: v['email']!, newEmail: freshEmail('x') }, duration: -5 });
       },
       body: (v) => ({ token: v['token'], password: PASSWORD }),
-      ...fails(400, VALIDATION, { token: 'validation_invalid_token' }),
+      ...fails(400, VALIDATION, { token: 'validation_invalid_token', password: 'validation_invalid_password' }),
     },
     {
       name: 'no token, no password',
