@@ -6,6 +6,7 @@ import { formatDate } from '../schema/index.js';
 import { hashPassword, verifyPassword } from '../passwords/index.js';
 import { canManageRecord, canManageValues, markManaged } from './manage.js';
 import { virtualRow } from './virtual-row.js';
+import { authIdError } from './auth-id.js';
 import { allOf, checkClientExpression, clientFilterSql, compileContext, ruleSql, whereClause } from './access.js';
 import { expandRecords, parseExpand } from './expand.js';
 import { compileFieldsPicker } from './fields-picker.js';
@@ -181,6 +182,8 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
   const requestInfo: RequestInfo = { ...info, body: input.body };
   const errors = rt.validate(input.values, { isNew: true, changed: input.changed, newPassword: input.newPassword, existing: null });
   if (Object.keys(errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, errors);
+  const authIdTaken = await authIdError(deps.runner, deps.runtime, rt, String(input.values['id']));
+  if (authIdTaken) throw await createRefusal(deps, rt, input.values, requestInfo, authIdTaken);
   if (input.newPassword !== undefined) input.values['password'] = await hashPassword(input.newPassword);
   const id = String(input.values['id']);
   const rule = ruleSql(deps.runtime, rt, 'createRule', requestInfo);
