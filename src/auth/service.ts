@@ -2,7 +2,7 @@ import type { SqlRunner } from '../db/index.js';
 import { AppError, type FieldError } from '../errors/index.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type Mailer, type MailTemplate } from '../mail/index.js';
 import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.js';
-import { compileCondition, fmt, sql } from '../query/index.js';
+import { compileCondition, fmt, hasNocaseUniqueIndex, ident, sql } from '../query/index.js';
 import { compileContext } from '../records/access.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
 import { authRecordOf, newTokenKey, writeAuthFields } from '../records/service.js';
@@ -45,15 +45,29 @@ async function loadRecord(deps: AuthDeps, rt: CollectionRuntime, where: string, 
   return rows[0] ? rt.decode(rows[0]) : null;
 }
 
-/** By email, ignoring ASCII case as PocketBase does; an exact match wins when both exist. */
+/** By email, ignoring case; an exact match wins when both exist. */
 function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
   if (email === '') return Promise.resolve(null);
+  if (nocaseIdentity(rt, 'email')) return findNocase(deps, rt, 'email', email);
   return loadRecord(deps, rt, `lower(r."email") = lower(?) ORDER BY (r."email" = ?) DESC`, [email, email]);
 }
 
+/** An identity field (`passwordAuth.identityFields`): ignoring ASCII case when its unique index is COLLATE NOCASE, as in PocketBase. */
 function findByField(deps: AuthDeps, rt: CollectionRuntime, field: string, value: string): Promise<ApiRecord | null> {
   if (field === 'email') return findByEmail(deps, rt, value);
-  return loadRecord(deps, rt, `r."${field.replace(/"/g, '""')}" = ?`, [value]);
+  if (nocaseIdentity(rt, field)) return findNocase(deps, rt, field, value);
+  return loadRecord(deps, rt, `r.${ident(field)} = ?`, [value]);
+}
+
+function nocaseIdentity(rt: CollectionRuntime, name: string): boolean {
+  const field = rt.collection.fields.find((f) => f.name === name);
+  return field !== undefined && hasNocaseUniqueIndex(rt.collection, field);
+}
+
+/** Served by the NOCASE index on either engine (see QueryDialect.equalsNocase). */
+function findNocase(deps: AuthDeps, rt: CollectionRuntime, field: string, value: string): Promise<ApiRecord | null> {
+  const condition = deps.runtime().dialect.equalsNocase(sql(`r.${ident(field)}`), sql('?', [value]));
+  return loadRecord(deps, rt, condition.text, condition.values);
 }
 
 // ---- options --------------------------------------------------------------------------------
