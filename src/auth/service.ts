@@ -1,4 +1,4 @@
-import type { SqlRunner } from '../db/index.js';
+import { clearCounter, hitCounter, unhitCounter, type SqlRunner } from '../db/index.js';
 import { AppError, type FieldError } from '../errors/index.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type Mailer, type MailTemplate } from '../mail/index.js';
 import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.js';
@@ -8,7 +8,7 @@ import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
 import { authRecordOf, newTokenKey, writeAuthFields } from '../records/service.js';
 import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
 import { isEmail } from '../records/validate.js';
-import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
+import { createMfa, createOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, liveOtps, MAX_LIVE_OTPS, randomDigits, randomId, useOtp } from './challenges.js';
 import type { Logger } from '../log/index.js';
 import { decodedPayload, type Claims, type TokenKind, type Tokens } from './tokens.js';
 
@@ -30,6 +30,21 @@ type Body = Record<string, unknown>;
 type Method = 'password' | 'otp';
 
 const SUPERUSERS = '_superusers';
+
+/** PocketBase sends at most one verification or password-reset email per record per 2 minutes. */
+const RESEND_WINDOW_MS = 120_000;
+/** Wrong OTP codes allowed per record (across its codes) per window, as PocketBase's `@pb_otp_` limit. */
+const MAX_OTP_FAILURES = 5;
+const OTP_FAILURE_WINDOW_MS = 180_000;
+
+/** Per-record counters in the database (db/counters.ts), so every node sees the same throttles. */
+const resendKey = (kind: 'verification' | 'passwordReset', rt: CollectionRuntime, id: string) => `resend:${kind}:${rt.collection.id}:${id}`;
+const otpFailuresKey = (rt: CollectionRuntime, id: string) => `otp-failures:${rt.collection.id}:${id}`;
+
+/** True for the first request of the record's resend window; later ones within 2 minutes send nothing (the answer stays 204). */
+async function firstInResendWindow(deps: AuthDeps, key: string): Promise<boolean> {
+  return (await hitCounter(deps.runner, key, RESEND_WINDOW_MS)).hits === 1;
+}
 
 // ---- lookups --------------------------------------------------------------------------------
 
@@ -188,14 +203,22 @@ export async function requestOtp(deps: AuthDeps, collection: string, body: Body)
   checkForm({ email: { value: email, email: true } });
   const record = await findByEmail(deps, rt, email);
   if (!record) return { otpId: randomId() };
-  await deleteExpiredOtps(deps.runner, Date.now() - options.duration * 1000);
+  const recordId = String(record['id']);
+  const expiredBefore = Date.now() - options.duration * 1000;
+  const live = await liveOtps(deps, rt.collection.id, recordId, expiredBefore);
+  if (live.length >= MAX_LIVE_OTPS) {
+    // PocketBase: no 11th live code (and no email); the newest one, already mailed, is answered again.
+    deps.log.warn({ collection: rt.collection.name, recordId, otpId: live[0] }, 'too many OTP requests: reusing the last issued');
+    return { otpId: live[0]! };
+  }
+  await deleteExpiredOtps(deps, rt.collection.id, expiredBefore);
   const code = randomDigits(options.length);
-  const otpId = await createOtp(deps.runner, rt.collection.id, String(record['id']), code, String(record['email']));
+  const otpId = await createOtp(deps, rt.collection.id, recordId, code, String(record['email']));
   sendMail(deps, String(record['email']), options.emailTemplate, DEFAULT_TEMPLATES.otp, { OTP: code, OTP_ID: otpId, record });
   return { otpId };
 }
 
-/** POST auth-with-otp: single use, 5 attempts, expired after the collection's otp.duration. */
+/** POST auth-with-otp: single use, expired after the collection's otp.duration, 5 wrong codes per record per 3 minutes. */
 export async function authWithOtp(deps: AuthDeps, collection: string, body: Body, info: RequestInfo, mfaId: string): Promise<AuthOutcome> {
   const rt = authCollection(deps, collection);
   const options = otpOptions(rt);
@@ -203,13 +226,19 @@ export async function authWithOtp(deps: AuthDeps, collection: string, body: Body
   const otpId = text(body, 'otpId');
   const password = text(body, 'password');
   checkForm({ otpId: { value: otpId }, password: { value: password, max: 71 } });
-  const otp = await findOtp(deps.runner, rt.collection.id, otpId);
+  const otp = await findOtp(deps, rt.collection.id, otpId);
   if (!otp || otp.createdAt + options.duration * 1000 < Date.now()) throw new AppError('otp_invalid');
-  const outcome = await consumeOtp(deps.runner, otp, password);
-  if (outcome === 'exhausted') throw new AppError('rate_limited', 'Too many attempts for this OTP; request a new one.');
-  if (outcome === 'wrong') throw new AppError('otp_invalid');
   let record = await loadRecord(deps, rt, 'r."id" = ?', [otp.recordId]);
   if (!record) throw new AppError('otp_invalid');
+  // Codes are short digit strings: attempts are counted per record across all its codes, before the
+  // code is checked (parallel guesses cannot exceed the limit); a right code takes its attempt back.
+  // After 5 wrong codes even the right one waits for the window to end, as in PocketBase.
+  const failures = otpFailuresKey(rt, otp.recordId);
+  if ((await hitCounter(deps.runner, failures, OTP_FAILURE_WINDOW_MS)).hits > MAX_OTP_FAILURES) {
+    throw new AppError('rate_limited', 'Too many attempts, please try again later with a new OTP.');
+  }
+  if (!(await useOtp(deps, otp, password))) throw new AppError('otp_invalid');
+  await unhitCounter(deps.runner, failures);
   // The code reached the record's own inbox: that proves the address, as a verification would.
   // Whoever set the password of an unverified account did not prove it, so (unless MFA still asks
   // for the password) that password is replaced: no pre-registered account can be taken over.
@@ -254,11 +283,11 @@ async function finishAuth(deps: AuthDeps, rt: CollectionRuntime, record: ApiReco
   await checkAuthRule(deps, rt, record, info);
   const mfa = mfaOptions(rt);
   if (mfa.enabled && (await matchesRule(deps, rt, mfa.rule, record, info))) {
-    if (mfaId === '') return { kind: 'mfa', mfaId: await createMfa(deps.runner, rt.collection.id, String(record['id']), method) };
-    const session = await findMfa(deps.runner, rt.collection.id, mfaId);
+    if (mfaId === '') return { kind: 'mfa', mfaId: await createMfa(deps, rt.collection.id, String(record['id']), method, Date.now() - mfa.duration * 1000) };
+    const session = await findMfa(deps, rt.collection.id, mfaId);
     if (!session || session.recordId !== record['id'] || session.createdAt + mfa.duration * 1000 < Date.now()) throw new AppError('mfa_invalid');
     if (session.method === method) throw new AppError('mfa_same_method');
-    if (!(await finishMfa(deps.runner, session.id))) throw new AppError('mfa_invalid');
+    if (!(await finishMfa(deps, session.id))) throw new AppError('mfa_invalid');
   }
   return { kind: 'auth', record, token: await deps.tokens.sign(rt, record) };
 }
@@ -334,8 +363,10 @@ export async function requestVerification(deps: AuthDeps, collection: string, bo
   checkForm({ email: { value: email, email: true } });
   const record = await findByEmail(deps, rt, email);
   if (!record || record['verified'] === true) return;
+  const throttle = resendKey('verification', rt, String(record['id']));
+  if (!(await firstInResendWindow(deps, throttle))) return;
   const token = await deps.tokens.sign(rt, record, 'verification', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'verificationTemplate'), DEFAULT_TEMPLATES.verification, { TOKEN: token, record });
+  sendMail(deps, String(record['email']), templateOf(rt, 'verificationTemplate'), DEFAULT_TEMPLATES.verification, { TOKEN: token, record }, throttle);
 }
 
 /** POST confirm-verification: the token's email must still be the record's. */
@@ -354,7 +385,9 @@ export async function confirmVerification(deps: AuthDeps, collection: string, bo
     else record = check.record;
   }
   refuseIfAny(errors);
-  if (!record || record['verified'] === true) return;
+  if (!record) return; // unreachable: a token error was refused above
+  await clearCounter(deps.runner, resendKey('verification', rt, String(record['id'])));
+  if (record['verified'] === true) return;
   const changes: ApiRecord = { verified: true };
   // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
   if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
@@ -369,8 +402,10 @@ export async function requestPasswordReset(deps: AuthDeps, collection: string, b
   checkForm({ email: { value: email, email: true } });
   const record = await findByEmail(deps, rt, email);
   if (!record) return;
+  const throttle = resendKey('passwordReset', rt, String(record['id']));
+  if (!(await firstInResendWindow(deps, throttle))) return;
   const token = await deps.tokens.sign(rt, record, 'passwordReset', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'resetPasswordTemplate'), DEFAULT_TEMPLATES.resetPassword, { TOKEN: token, record });
+  sendMail(deps, String(record['email']), templateOf(rt, 'resetPasswordTemplate'), DEFAULT_TEMPLATES.resetPassword, { TOKEN: token, record }, throttle);
 }
 
 /** POST confirm-password-reset: a new password (field min/max) rotates tokenKey, killing every old token. */
@@ -392,6 +427,7 @@ export async function confirmPasswordReset(deps: AuthDeps, collection: string, b
   // The reset link reached that inbox, which proves the address.
   if (check.claims['email'] === check.record['email']) changes['verified'] = true;
   await writeAuthFields(deps.runner, rt, String(check.record['id']), changes);
+  await clearCounter(deps.runner, resendKey('passwordReset', rt, String(check.record['id'])));
 }
 
 /** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
@@ -451,10 +487,14 @@ function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> |
 /**
  * Renders and sends in the background: the request answers as fast for an address that gets a
  * message as for one that does not (no enumeration by timing), and a mail server outage is logged
- * rather than turned into a different answer.
+ * rather than turned into a different answer. A message that could not be sent releases its resend
+ * throttle, so asking again works at once.
  */
-function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }): void {
+function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }, throttle?: string): void {
   const { password: _password, tokenKey: _tokenKey, ...record } = vars.record;
   const { subject, html } = renderTemplate(template, fallback, { APP_NAME: deps.app.name, APP_URL: deps.app.url, ...vars, record });
-  deps.mailer.send({ to, subject, html }).catch((err: unknown) => deps.log.error({ err, to, subject }, 'email not sent'));
+  deps.mailer.send({ to, subject, html }).catch(async (err: unknown) => {
+    deps.log.error({ err, to, subject }, 'email not sent');
+    if (throttle) await clearCounter(deps.runner, throttle).catch((e: unknown) => deps.log.warn({ err: e }, 'resend throttle not released'));
+  });
 }

@@ -2,17 +2,18 @@ import type { SqlRunner } from './runner.js';
 
 /**
  * Galley's own bookkeeping tables next to the collections (not planned from
- * collection files): per-collection token secrets and stored idempotent responses.
+ * collection files): per-collection token secrets, stored idempotent responses and rate-limit counters.
  * Created idempotently at start; shared by every node through the database.
  */
 export const SECRETS_TABLE = '_galley_secrets';
 export const IDEMPOTENCY_TABLE = '_galley_idempotency';
 /** Fixed-window counters of the rate limiter (when no Redis is configured). */
 export const RATE_LIMITS_TABLE = '_galley_rate_limits';
-/** One-time passwords sent by request-otp (hashed; single use; attempts counted). */
-export const OTPS_TABLE = '_galley_otps';
-/** Half-finished multi-factor sign-ins: which record passed which first method, and when. */
-export const MFAS_TABLE = '_galley_mfas';
+/**
+ * Before 0.4 OTP codes and MFA sessions lived in `_galley_otps` and `_galley_mfas`; they are now the
+ * built-in `_otps` and `_mfas` collections. The old tables (minutes-lived rows) are no longer read or
+ * created, and are left in place so that nodes still running the old version keep working during an upgrade.
+ */
 
 export async function ensureSystemTables(runner: SqlRunner): Promise<void> {
   const pg = runner.dialect === 'postgres';
@@ -24,16 +25,6 @@ export async function ensureSystemTables(runner: SqlRunner): Promise<void> {
     [],
   );
   await runner.run(`CREATE TABLE IF NOT EXISTS "${RATE_LIMITS_TABLE}" ("key" TEXT PRIMARY KEY NOT NULL, "hits" INTEGER NOT NULL, "reset_at" ${bigint} NOT NULL)`, []);
-  await runner.run(
-    `CREATE TABLE IF NOT EXISTS "${OTPS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
-      `"password" TEXT NOT NULL, "sent_to" TEXT NOT NULL DEFAULT '', "attempts" INTEGER NOT NULL DEFAULT 0, "created_at" ${bigint} NOT NULL)`,
-    [],
-  );
-  await runner.run(
-    `CREATE TABLE IF NOT EXISTS "${MFAS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
-      `"method" TEXT NOT NULL, "created_at" ${bigint} NOT NULL)`,
-    [],
-  );
   await runner.run(
     `CREATE TABLE IF NOT EXISTS "${IDEMPOTENCY_TABLE}" (` +
       `"scope" TEXT NOT NULL, "key" TEXT NOT NULL, "fingerprint" TEXT NOT NULL, ` +

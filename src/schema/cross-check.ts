@@ -2,7 +2,7 @@ import type { FileProblem } from '../errors/index.js';
 import { parseFilter } from '../filter/index.js';
 import { fieldType } from './fields/index.js';
 import { parseIndex, type IndexDef } from './index-sql.js';
-import { RESERVED_FIELD_NAMES } from './system-fields.js';
+import { BUILT_IN_COLLECTIONS, BUILT_IN_FILE, RESERVED_FIELD_NAMES } from './system-fields.js';
 import type { Collection, Field } from './types.js';
 import { RULE_KEYS } from './types.js';
 import { inspectViewQuery } from './view-query.js';
@@ -18,9 +18,9 @@ export function crossCheck(all: Located[]): FileProblem[] {
   const byName = new Map<string, Located>();
   const byId = new Map<string, Located>();
   const problems: FileProblem[] = [];
-  // A file redefining the built-in superusers gets one clear line, not a cascade of duplicates.
-  const builtInClash = (l: Located) => l.collection.name.toLowerCase() === '_superusers' && !l.collection.system;
-  for (const { file } of all.filter(builtInClash)) problems.push({ file, pointer: '/name', message: '"_superusers" is built into Galley' });
+  // A file redefining a built-in collection gets one clear line, not a cascade of duplicates.
+  const builtInClash = (l: Located) => l.file !== BUILT_IN_FILE && [...BUILT_IN_COLLECTIONS].some((name) => name.toLowerCase() === l.collection.name.toLowerCase());
+  for (const { file, collection } of all.filter(builtInClash)) problems.push({ file, pointer: '/name', message: `"${collection.name}" is built into Galley` });
   all = all.filter((l) => !builtInClash(l));
   for (const entry of all) {
     const { file, collection } = entry;
@@ -47,7 +47,7 @@ export function crossCheck(all: Located[]): FileProblem[] {
 function checkNames(file: string, c: Collection): FileProblem[] {
   const problems: FileProblem[] = [];
   const expected = file.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-  if (expected !== c.name && !c.system) problems.push({ file, pointer: '/name', message: `must match the file name ("${expected}")` });
+  if (expected !== c.name && file !== BUILT_IN_FILE) problems.push({ file, pointer: '/name', message: `must match the file name ("${expected}")` });
   if (c.name.includes('_via_')) problems.push({ file, pointer: '/name', message: 'must not contain "_via_"' });
   if (/^_galley_/i.test(c.name)) problems.push({ file, pointer: '/name', message: 'the "_galley_" prefix is reserved for Galley\'s own tables' });
   return problems;

@@ -9,3 +9,4 @@ export { editorSchema } from './file-format.js';
 export { canonicalJson, sha256 } from './checksum.js';
 export { trimViewQuery } from './view-query.js';
 export { normalizeCollection } from './normalize.js';
+export { BUILT_IN_COLLECTIONS, MFAS_COLLECTION, OTPS_COLLECTION } from './system-fields.js';

@@ -17,7 +17,8 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOtp } from '../../src/auth/challenges.js';
-import { MFAS_TABLE, OTPS_TABLE, SECRETS_TABLE } from '../../src/db/index.js';
+import { SECRETS_TABLE } from '../../src/db/index.js';
+import { formatDate } from '../../src/schema/index.js';
 import { createTestApp, EXAMPLE_COLLECTIONS, TEST_APP_URL, type TestApp } from '../helpers/app.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { recordToken, scenarioApp, scenarioGroup, type ApiScenario, type ScenarioResponse, type Vars } from '../helpers/scenario.js';
@@ -188,7 +189,7 @@ const collectionId = (t: TestApp, name: string) => t.app.records.find(name)!.col
 /** An OTP with a known code for a record (what request-otp stores before mailing the code). */
 async function otpFor(t: TestApp, collection: string, id: string, code = '123456'): Promise<string> {
   const rec = await stored(t, collection, id);
-  return createOtp(t.app.db.runner(), collectionId(t, collection), id, code, String(rec['email']));
+  return createOtp({ runner: t.app.db.runner(), runtime: () => t.app.records }, collectionId(t, collection), id, code, String(rec['email']));
 }
 
 /** Signs in through the API (supertest) and returns the raw response. */
@@ -834,7 +835,9 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       method: 'POST',
       url: A('members', 'auth-with-otp'),
       before: async (t, v) => {
-        v['otpId'] = await otpFor(t, 'members', MEM, '333333');
+        // A record of its own: wrong codes are counted per record (the other scenarios use MEM).
+        await seedUser(t, v, { username: uniq('otp') }, 'members');
+        v['otpId'] = await otpFor(t, 'members', v['id']!, '333333');
         for (let i = 0; i < 5; i++) {
           const res = await post(t, A('members', 'auth-with-otp'), { otpId: v['otpId'], password: `00000${i}` });
           expect(res.status, `wrong attempt ${i + 1}`).toBe(400);
@@ -849,7 +852,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       url: A('members', 'auth-with-otp'),
       before: async (t, v) => {
         v['otpId'] = await otpFor(t, 'members', MEM, '444444');
-        await t.app.db.runner().run(`UPDATE "${OTPS_TABLE}" SET "created_at" = ? WHERE "id" = ?`, [Date.now() - 181_000, v['otpId']]);
+        await t.app.db.runner().run(`UPDATE "_otps" SET "created" = ? WHERE "id" = ?`, [formatDate(new Date(Date.now() - 181_000)), v['otpId']]);
       },
       body: (v) => ({ otpId: v['otpId'], password: '444444' }),
       ...fails(400, BAD_OTP, {}),
@@ -963,7 +966,7 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
       before: async (t, v) => {
         const first = await post(t, A('guarded', 'auth-with-password'), { identity: 'g1@example.com', password: PASSWORD });
         v['mfaId'] = String((first.body as { mfaId: string }).mfaId);
-        await t.app.db.runner().run(`UPDATE "${MFAS_TABLE}" SET "created_at" = ? WHERE "id" = ?`, [Date.now() - 601_000, v['mfaId']]);
+        await t.app.db.runner().run(`UPDATE "_mfas" SET "created" = ? WHERE "id" = ?`, [formatDate(new Date(Date.now() - 601_000)), v['mfaId']]);
         v['otpId'] = await otpFor(t, 'guarded', G1, '975310');
       },
       body: (v) => ({ otpId: v['otpId'], password: '975310', mfaId: v['mfaId'] }),

@@ -169,7 +169,7 @@ describe('convertPocketBaseExport: input shape', () => {
   it('converts a mix of both generations in one export', () => {
     const current = { id: 'pbc_1', name: 'posts', type: 'base', fields: [{ name: 'author', type: 'relation', collectionId: 'oldauth00000001', maxSelect: 1 }] };
     const schema = convertAndLoad([legacyAuth(), current]);
-    expect(schema.collections.map((c) => c.name).sort()).toEqual(['_superusers', 'members', 'posts']);
+    expect(schema.collections.filter((c) => !c.system).map((c) => c.name).sort()).toEqual(['members', 'posts']);
   });
 });
 
@@ -266,7 +266,7 @@ describe('convertPocketBaseExport: pre-0.23 fields', () => {
   it('converted fields of every type load in Galley', () => {
     const target = legacyBase({ name: 'title', type: 'text', options: {} });
     const schema = convertAndLoad([target, ...cases.map(([, f], i) => legacyBase(f, { id: `oldbase_c${i}`, name: `c${i}` }))]);
-    expect(schema.collections).toHaveLength(cases.length + 3); // + target, _superusers, default users (from the "user" field)
+    expect(schema.collections.filter((c) => !c.system)).toHaveLength(cases.length + 2); // + target, default users (from the "user" field)
   });
 
   it('notes an old "user" field', () => {
