@@ -5,7 +5,7 @@ import { parseIndex, type IndexDef } from './index-sql.js';
 import { BUILT_IN_COLLECTIONS, BUILT_IN_FILE, RESERVED_FIELD_NAMES } from './system-fields.js';
 import type { Collection, Field } from './types.js';
 import { RULE_KEYS } from './types.js';
-import { inspectViewQuery } from './view-query.js';
+import { inspectViewQuery, parseableViewQuery, viewQueryTables } from './view-query.js';
 import { sourceIndexOf } from './normalize.js';
 
 export interface Located {
@@ -41,6 +41,7 @@ export function crossCheck(all: Located[]): FileProblem[] {
     problems.push(...checkIndexes(file, collection, indexNames));
     if (collection.type === 'view') problems.push(...checkViewQuery(file, collection, resolveCollection));
   }
+  problems.push(...checkViewCycles(all, resolveCollection));
   return problems;
 }
 
@@ -131,12 +132,44 @@ function checkIndexes(file: string, c: Collection, names: Map<string, { file: st
 function checkViewQuery(file: string, c: Collection, resolveCollection: (ref: string) => Collection | undefined): FileProblem[] {
   try {
     const { tables } = inspectViewQuery(c.viewQuery ?? '');
-    return tables
-      .filter((t) => !resolveCollection(t) || resolveCollection(t)!.type === 'view')
-      .map((t) => ({ file, pointer: '/viewQuery', message: resolveCollection(t) ? `reads view "${t}"; views may only read base and auth collections` : `reads unknown collection "${t}"` }));
+    return tables.filter((t) => !resolveCollection(t)).map((t) => ({ file, pointer: '/viewQuery', message: `reads unknown collection "${t}"` }));
   } catch (err) {
-    return [{ file, pointer: '/viewQuery', message: `does not parse: ${describeSqlError(c.viewQuery ?? '', err as Error)}` }];
+    // Positions are those of the text the parser read (see parseableViewQuery): same lines, columns may shift a little.
+    return [{ file, pointer: '/viewQuery', message: `does not parse: ${describeSqlError(parseableViewQuery(c.viewQuery ?? ''), err as Error)}` }];
   }
+}
+
+/**
+ * Views may read other views (created in dependency order by the planner), but not themselves,
+ * directly or through others: each view on a cycle gets one line naming it.
+ */
+function checkViewCycles(all: Located[], resolveCollection: (ref: string) => Collection | undefined): FileProblem[] {
+  const views = all.filter((l) => l.collection.type === 'view');
+  const reads = new Map(
+    views.map((l) => [l.collection.id, viewQueryTables(l.collection.viewQuery ?? '').map(resolveCollection).filter((c): c is Collection => c?.type === 'view')]),
+  );
+  const problems: FileProblem[] = [];
+  for (const { file, collection } of views) {
+    const path = cycleFrom(collection, reads);
+    if (path) problems.push({ file, pointer: '/viewQuery', message: `reads itself through ${path.map((c) => `"${c.name}"`).join(' → ')}` });
+  }
+  return problems;
+}
+
+/** The views from `start` back to itself, or null when no path returns to it. */
+function cycleFrom(start: Collection, reads: Map<string, Collection[]>): Collection[] | null {
+  const seen = new Set<string>();
+  const walk = (view: Collection, path: Collection[]): Collection[] | null => {
+    for (const next of reads.get(view.id) ?? []) {
+      if (next.id === start.id) return [...path, next];
+      if (seen.has(next.id)) continue;
+      seen.add(next.id);
+      const found = walk(next, [...path, next]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(start, [start]);
 }
 
 /** node-sql-parser lists every token it expected; say where it stopped and what it found instead. */
