@@ -9,11 +9,9 @@ export const SECRETS_TABLE = '_galley_secrets';
 export const IDEMPOTENCY_TABLE = '_galley_idempotency';
 /** Fixed-window counters of the rate limiter (when no Redis is configured). */
 export const RATE_LIMITS_TABLE = '_galley_rate_limits';
-/**
- * Before 0.4 OTP codes and MFA sessions lived in `_galley_otps` and `_galley_mfas`; they are now the
- * built-in `_otps` and `_mfas` collections. The old tables (minutes-lived rows) are no longer read or
- * created, and are left in place so that nodes still running the old version keep working during an upgrade.
- */
+// OTP codes and MFA sessions used to live in `_galley_otps` and `_galley_mfas`; they are now the
+// built-in `_otps` and `_mfas` collections. The old tables (rows that lived minutes) are no longer read
+// or created, and are left in place so that nodes still on the old version keep working during an upgrade.
 
 export async function ensureSystemTables(runner: SqlRunner): Promise<void> {
   const pg = runner.dialect === 'postgres';
