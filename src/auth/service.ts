@@ -1,5 +1,5 @@
 import { clearCounter, hitCounter, unhitCounter, type SqlRunner } from '../db/index.js';
-import { AppError, type FieldError } from '../errors/index.js';
+import { AppError } from '../errors/index.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type Mailer, type MailTemplate } from '../mail/index.js';
 import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.js';
 import { compileCondition, fmt, hasNocaseUniqueIndex, ident, sql } from '../query/index.js';
@@ -7,10 +7,10 @@ import { compileContext } from '../records/access.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
 import { authRecordOf, newTokenKey, writeAuthFields } from '../records/service.js';
 import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
-import { isEmail } from '../records/validate.js';
 import { createMfa, createOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, liveOtps, MAX_LIVE_OTPS, randomDigits, randomId, useOtp } from './challenges.js';
 import type { Logger } from '../log/index.js';
-import { decodedPayload, type Claims, type TokenKind, type Tokens } from './tokens.js';
+import type { Tokens } from './tokens.js';
+import { checkForm, text, type Body } from './forms.js';
 
 /** What the auth flows need; `runtime` is read per call so a --dev reload applies at once. */
 export interface AuthDeps {
@@ -26,25 +26,16 @@ export interface AuthDeps {
 /** A finished sign-in, or the first half of an MFA sign-in (answered 401 `{mfaId}`, §7.3). */
 export type AuthOutcome = { kind: 'auth'; record: ApiRecord; token: string } | { kind: 'mfa'; mfaId: string };
 
-type Body = Record<string, unknown>;
 type Method = 'password' | 'otp';
 
-const SUPERUSERS = '_superusers';
+export const SUPERUSERS = '_superusers';
 
-/** PocketBase sends at most one verification or password-reset email per record per 2 minutes. */
-const RESEND_WINDOW_MS = 120_000;
 /** Wrong OTP codes allowed per record (across its codes) per window, as PocketBase's `@pb_otp_` limit. */
 const MAX_OTP_FAILURES = 5;
 const OTP_FAILURE_WINDOW_MS = 180_000;
 
-/** Per-record counters in the database (db/counters.ts), so every node sees the same throttles. */
-const resendKey = (kind: 'verification' | 'passwordReset', rt: CollectionRuntime, id: string) => `resend:${kind}:${rt.collection.id}:${id}`;
+/** A per-record counter in the database (db/counters.ts), so every node sees the same throttle. */
 const otpFailuresKey = (rt: CollectionRuntime, id: string) => `otp-failures:${rt.collection.id}:${id}`;
-
-/** True for the first request of the record's resend window; later ones within 2 minutes send nothing (the answer stays 204). */
-async function firstInResendWindow(deps: AuthDeps, key: string): Promise<boolean> {
-  return (await hitCounter(deps.runner, key, RESEND_WINDOW_MS)).hits === 1;
-}
 
 // ---- lookups --------------------------------------------------------------------------------
 
@@ -61,7 +52,7 @@ async function loadRecord(deps: AuthDeps, rt: CollectionRuntime, where: string, 
 }
 
 /** By email, ignoring case; an exact match wins when both exist. */
-function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
+export function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
   if (email === '') return Promise.resolve(null);
   if (nocaseIdentity(rt, 'email')) return findNocase(deps, rt, 'email', email);
   return loadRecord(deps, rt, `lower(r."email") = lower(?) ORDER BY (r."email" = ?) DESC`, [email, email]);
@@ -92,7 +83,7 @@ interface EnabledOption {
 }
 const option = <T extends object>(rt: CollectionRuntime, key: string): (T & EnabledOption) | undefined => rt.collection[key] as (T & EnabledOption) | undefined;
 
-function passwordAuth(rt: CollectionRuntime): { enabled: boolean; identityFields: string[] } {
+export function passwordAuth(rt: CollectionRuntime): { enabled: boolean; identityFields: string[] } {
   const o = option<{ identityFields?: string[] }>(rt, 'passwordAuth');
   return { enabled: o?.enabled ?? true, identityFields: o?.identityFields ?? ['email'] };
 }
@@ -123,45 +114,6 @@ export function authMethods(deps: AuthDeps, collection: string): Record<string, 
     password: { enabled: password.enabled, identityFields },
     usernamePassword: identityFields.includes('username'),
   };
-}
-
-// ---- body validation ------------------------------------------------------------------------
-
-const REQUIRED: FieldError = { code: 'validation_required', message: 'Cannot be blank.' };
-
-function text(body: Body, key: string): string {
-  const v = body[key];
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-}
-
-type FieldErrors = Record<string, FieldError>;
-type FormChecks = Record<string, { value: string; min?: number; max?: number; email?: boolean; required?: boolean }>;
-
-/**
- * PocketBase's form checks: required, length 1–255 (or min/max), email format. Like ozzo-validation,
- * the first failing check of each field, every field at once.
- */
-function formErrors(checks: FormChecks): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const [key, c] of Object.entries(checks)) {
-    const length = [...c.value].length;
-    if (c.value === '') {
-      if (c.required !== false) errors[key] = REQUIRED;
-    } else if (c.email && !isEmail(c.value)) {
-      errors[key] = { code: 'validation_is_email', message: 'Must be a valid email address.' };
-    } else if (length < (c.min ?? 1) || length > (c.max ?? 255)) {
-      errors[key] = { code: 'validation_length_out_of_range', message: `The length must be between ${c.min ?? 1} and ${c.max ?? 255}.` };
-    }
-  }
-  return errors;
-}
-
-function refuseIfAny(errors: FieldErrors): void {
-  if (Object.keys(errors).length > 0) throw new AppError('auth_invalid_data', undefined, errors);
-}
-
-function checkForm(checks: FormChecks): void {
-  refuseIfAny(formErrors(checks));
 }
 
 // ---- sign-in --------------------------------------------------------------------------------
@@ -317,7 +269,7 @@ function requireAuth(info: RequestInfo): AuthIdentity {
  * collection: a guest gets 401 and a record of any other collection 403, even when the path names
  * a base collection. Only an unknown collection is a 404 first.
  */
-function sameCollectionAuth(deps: AuthDeps, name: string, info: RequestInfo): { rt: CollectionRuntime; auth: AuthIdentity } {
+export function sameCollectionAuth(deps: AuthDeps, name: string, info: RequestInfo): { rt: CollectionRuntime; auth: AuthIdentity } {
   const rt = deps.runtime().find(name);
   if (!rt) throw new AppError('auth_collection_not_found');
   const auth = requireAuth(info);
@@ -336,151 +288,9 @@ export async function authResponse(deps: AuthDeps, collection: string, outcome: 
   return { record, token: outcome.token };
 }
 
-// ---- verification, password reset, email change ---------------------------------------------
-
-const INVALID_TOKEN: FieldError = { code: 'validation_invalid_token', message: 'Invalid or expired token.' };
-const COLLECTION_MISMATCH: FieldError = { code: 'validation_token_collection_mismatch', message: 'The provided token is for different auth collection.' };
-const SUPERUSERS_VERIFIED = 'All superusers are verified by default.';
-
-type TokenCheck = { ok: true; record: ApiRecord; claims: Claims } | { ok: false; error: FieldError };
-
-/**
- * A verification, password-reset or email-change token for a record of `rt`, or the error PocketBase
- * puts on `token`: a token that verifies for another auth collection is a mismatch, not just invalid.
- */
-async function checkToken(deps: AuthDeps, rt: CollectionRuntime, token: string, kind: TokenKind): Promise<TokenCheck> {
-  const found = await deps.tokens.verifyAny(token, kind);
-  if (!found) return { ok: false, error: INVALID_TOKEN };
-  if (found.rt.collection.id !== rt.collection.id) return { ok: false, error: COLLECTION_MISMATCH };
-  return { ok: true, record: found.record, claims: found.claims };
-}
-
-/** POST request-verification: always 204 (no enumeration); only unverified records get a message. */
-export async function requestVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', SUPERUSERS_VERIFIED);
-  const email = text(body, 'email');
-  checkForm({ email: { value: email, email: true } });
-  const record = await findByEmail(deps, rt, email);
-  if (!record || record['verified'] === true) return;
-  const throttle = resendKey('verification', rt, String(record['id']));
-  if (!(await firstInResendWindow(deps, throttle))) return;
-  const token = await deps.tokens.sign(rt, record, 'verification', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'verificationTemplate'), DEFAULT_TEMPLATES.verification, { TOKEN: token, record }, throttle);
-}
-
-/** POST confirm-verification: the token's email must still be the record's. */
-export async function confirmVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', SUPERUSERS_VERIFIED);
-  const token = text(body, 'token');
-  const errors = formErrors({ token: { value: token, max: 4096 } });
-  let record: ApiRecord | null = null;
-  if (!errors['token']) {
-    const email = decodedPayload(token)['email'];
-    const check = typeof email === 'string' && email !== '' ? await checkToken(deps, rt, token, 'verification') : null;
-    if (!check) errors['token'] = { code: 'validation_invalid_token_claims', message: 'Missing email token claim.' };
-    else if (!check.ok) errors['token'] = check.error;
-    else if (check.record['email'] !== email) errors['token'] = { code: 'validation_token_email_mismatch', message: "The record email doesn't match with the requested token claims." };
-    else record = check.record;
-  }
-  refuseIfAny(errors);
-  if (!record) return; // unreachable: a token error was refused above
-  await clearCounter(deps.runner, resendKey('verification', rt, String(record['id'])));
-  if (record['verified'] === true) return;
-  const changes: ApiRecord = { verified: true };
-  // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
-  if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
-  await writeAuthFields(deps.runner, rt, String(record['id']), changes);
-}
-
-/** POST request-password-reset: always 204 for a well-formed email. */
-export async function requestPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  if (!passwordAuth(rt).enabled) throw new AppError('bad_request', 'The collection is not configured to allow password authentication.');
-  const email = text(body, 'email');
-  checkForm({ email: { value: email, email: true } });
-  const record = await findByEmail(deps, rt, email);
-  if (!record) return;
-  const throttle = resendKey('passwordReset', rt, String(record['id']));
-  if (!(await firstInResendWindow(deps, throttle))) return;
-  const token = await deps.tokens.sign(rt, record, 'passwordReset', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'resetPasswordTemplate'), DEFAULT_TEMPLATES.resetPassword, { TOKEN: token, record }, throttle);
-}
-
-/** POST confirm-password-reset: a new password (field min/max) rotates tokenKey, killing every old token. */
-export async function confirmPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  const token = text(body, 'token');
-  const password = text(body, 'password');
-  const confirm = text(body, 'passwordConfirm');
-  const field = rt.collection.fields.find((f) => f.name === 'password');
-  const min = Number(field?.['min'] ?? 0) || 8;
-  const max = Math.min(Number(field?.['max'] ?? 0) || 255, 255);
-  const errors = formErrors({ token: { value: token, max: 4096 }, password: { value: password, min, max }, passwordConfirm: { value: confirm, max: Infinity } });
-  if (!errors['passwordConfirm'] && confirm !== password) errors['passwordConfirm'] = { code: 'validation_values_mismatch', message: "Values don't match." };
-  const check = errors['token'] ? null : await checkToken(deps, rt, token, 'passwordReset');
-  if (check && !check.ok) errors['token'] = check.error;
-  refuseIfAny(errors);
-  if (!check?.ok) return; // unreachable: a token error was refused above
-  const changes: ApiRecord = { password: await hashPassword(password), tokenKey: newTokenKey() };
-  // The reset link reached that inbox, which proves the address.
-  if (check.claims['email'] === check.record['email']) changes['verified'] = true;
-  await writeAuthFields(deps.runner, rt, String(check.record['id']), changes);
-  await clearCounter(deps.runner, resendKey('passwordReset', rt, String(check.record['id'])));
-}
-
-/** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
-export async function requestEmailChange(deps: AuthDeps, collection: string, body: Body, info: RequestInfo): Promise<void> {
-  const { rt, auth } = sameCollectionAuth(deps, collection, info);
-  noSuperuserEmailChange(rt);
-  const newEmail = text(body, 'newEmail');
-  checkForm({ newEmail: { value: newEmail, email: true } });
-  const taken = await findByEmail(deps, rt, newEmail);
-  if (taken) throw new AppError('auth_invalid_data', undefined, { newEmail: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
-  const record = auth.record;
-  const token = await deps.tokens.sign(rt, record, 'emailChange', { extra: { email: String(record['email']), newEmail } });
-  sendMail(deps, newEmail, templateOf(rt, 'confirmEmailChangeTemplate'), DEFAULT_TEMPLATES.confirmEmailChange, { TOKEN: token, record });
-}
-
-/** POST confirm-email-change: needs the account password; sets the new email, verified, and a new tokenKey. */
-export async function confirmEmailChange(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  noSuperuserEmailChange(rt);
-  const token = text(body, 'token');
-  const password = text(body, 'password');
-  const errors = formErrors({ token: { value: token, max: 4096 }, password: { value: password, max: 100 } });
-  const parsed = errors['token'] ? null : await emailChangeToken(deps, rt, token);
-  if (parsed && !parsed.ok) errors['token'] = parsed.error;
-  // As in PocketBase, the password is checked against the token's record: no record, no valid password.
-  if (!errors['password'] && !(parsed?.ok && (await verifyPassword(password, String(parsed.record['password'] ?? ''))).ok)) {
-    errors['password'] = { code: 'validation_invalid_password', message: 'Missing or invalid auth record password.' };
-  }
-  refuseIfAny(errors);
-  if (!parsed?.ok) return; // unreachable: a token error was refused above
-  await writeAuthFields(deps.runner, rt, String(parsed.record['id']), { email: parsed.newEmail, verified: true, tokenKey: newTokenKey() });
-}
-
-/** The record and new address of an email-change token, or PocketBase's error for `token`. */
-async function emailChangeToken(deps: AuthDeps, rt: CollectionRuntime, token: string): Promise<{ ok: true; record: ApiRecord; newEmail: string } | { ok: false; error: FieldError }> {
-  const newEmail = decodedPayload(token)['newEmail'];
-  if (typeof newEmail !== 'string' || newEmail === '') return { ok: false, error: { code: 'validation_invalid_token_payload', message: 'Invalid token payload - newEmail must be set.' } };
-  const check = await checkToken(deps, rt, token, 'emailChange');
-  if (!check.ok) return check;
-  // tokenKey rotates with every email change; this also refuses a token minted for an address the record no longer has.
-  if (check.claims['email'] !== check.record['email']) return { ok: false, error: INVALID_TOKEN };
-  if (await findByEmail(deps, rt, newEmail)) return { ok: false, error: { code: 'validation_invalid_token_email', message: 'The new email address is invalid.' } };
-  return { ok: true, record: check.record, newEmail };
-}
-
-/** PocketBase: superusers set their email directly (PATCH), never through the email flow. */
-function noSuperuserEmailChange(rt: CollectionRuntime): void {
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'All superusers can change their emails directly.');
-}
-
 // ---- email ----------------------------------------------------------------------------------
 
-function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> | undefined {
+export function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> | undefined {
   return rt.collection[key] as Partial<MailTemplate> | undefined;
 }
 
@@ -490,7 +300,7 @@ function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> |
  * rather than turned into a different answer. A message that could not be sent releases its resend
  * throttle, so asking again works at once.
  */
-function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }, throttle?: string): void {
+export function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }, throttle?: string): void {
   const { password: _password, tokenKey: _tokenKey, ...record } = vars.record;
   const { subject, html } = renderTemplate(template, fallback, { APP_NAME: deps.app.name, APP_URL: deps.app.url, ...vars, record });
   deps.mailer.send({ to, subject, html }).catch(async (err: unknown) => {
