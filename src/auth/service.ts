@@ -1,17 +1,17 @@
-import type { SqlRunner } from '../db/index.js';
-import { AppError, type FieldError } from '../errors/index.js';
+import { clearCounter, hitCounter, unhitCounter, type SqlRunner } from '../db/index.js';
+import { AppError } from '../errors/index.js';
 import { DEFAULT_TEMPLATES, renderTemplate, type Mailer, type MailTemplate } from '../mail/index.js';
 import { hashPassword, verifyNothing, verifyPassword } from '../passwords/index.js';
-import { compileCondition, fmt, sql } from '../query/index.js';
+import { compileCondition, fmt, hasNocaseUniqueIndex, ident, sql } from '../query/index.js';
 import { compileContext } from '../records/access.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
 import { authRecordOf, newTokenKey, writeAuthFields, type RecordsDeps } from '../records/service.js';
 import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
-import { isEmail } from '../records/validate.js';
-import { createMfa, createOtp, consumeOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, randomDigits, randomId } from './challenges.js';
+import { createMfa, createOtp, deleteExpiredOtps, findMfa, findOtp, finishMfa, liveOtps, MAX_LIVE_OTPS, randomDigits, randomId, useOtp } from './challenges.js';
 import type { Logger } from '../log/index.js';
 import type { Collection } from '../schema/index.js';
 import type { Tokens } from './tokens.js';
+import { checkForm, text, type Body } from './forms.js';
 
 /** What the auth flows need; `runtime` is read per call so a --dev reload applies at once. */
 export interface AuthDeps {
@@ -29,10 +29,16 @@ export interface AuthDeps {
 /** A finished sign-in, or the first half of an MFA sign-in (answered 401 `{mfaId}`, §7.3). */
 export type AuthOutcome = { kind: 'auth'; record: ApiRecord; token: string } | { kind: 'mfa'; mfaId: string };
 
-type Body = Record<string, unknown>;
 type Method = 'password' | 'otp';
 
-const SUPERUSERS = '_superusers';
+export const SUPERUSERS = '_superusers';
+
+/** Wrong OTP codes allowed per record (across its codes) per window, as PocketBase's `@pb_otp_` limit. */
+const MAX_OTP_FAILURES = 5;
+const OTP_FAILURE_WINDOW_MS = 180_000;
+
+/** A per-record counter in the database (db/counters.ts), so every node sees the same throttle. */
+const otpFailuresKey = (rt: CollectionRuntime, id: string) => `otp-failures:${rt.collection.id}:${id}`;
 
 // ---- lookups --------------------------------------------------------------------------------
 
@@ -44,7 +50,7 @@ export function authCollection(deps: AuthDeps, name: string): CollectionRuntime 
 }
 
 /** The records service's view of these deps (its writes go through the one write pipeline). */
-function recordsOf(deps: AuthDeps): RecordsDeps {
+export function recordsOf(deps: AuthDeps): RecordsDeps {
   return { runtime: deps.runtime(), runner: deps.runner };
 }
 
@@ -53,15 +59,29 @@ async function loadRecord(deps: AuthDeps, rt: CollectionRuntime, where: string, 
   return rows[0] ? rt.decode(rows[0]) : null;
 }
 
-/** By email, ignoring ASCII case as PocketBase does; an exact match wins when both exist. */
-function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
+/** By email, ignoring case; an exact match wins when both exist. */
+export function findByEmail(deps: AuthDeps, rt: CollectionRuntime, email: string): Promise<ApiRecord | null> {
   if (email === '') return Promise.resolve(null);
+  if (nocaseIdentity(rt, 'email')) return findNocase(deps, rt, 'email', email);
   return loadRecord(deps, rt, `lower(r."email") = lower(?) ORDER BY (r."email" = ?) DESC`, [email, email]);
 }
 
+/** An identity field (`passwordAuth.identityFields`): ignoring ASCII case when its unique index is COLLATE NOCASE, as in PocketBase. */
 function findByField(deps: AuthDeps, rt: CollectionRuntime, field: string, value: string): Promise<ApiRecord | null> {
   if (field === 'email') return findByEmail(deps, rt, value);
-  return loadRecord(deps, rt, `r."${field.replace(/"/g, '""')}" = ?`, [value]);
+  if (nocaseIdentity(rt, field)) return findNocase(deps, rt, field, value);
+  return loadRecord(deps, rt, `r.${ident(field)} = ?`, [value]);
+}
+
+function nocaseIdentity(rt: CollectionRuntime, name: string): boolean {
+  const field = rt.collection.fields.find((f) => f.name === name);
+  return field !== undefined && hasNocaseUniqueIndex(rt.collection, field);
+}
+
+/** Served by the NOCASE index on either engine (see QueryDialect.equalsNocase). */
+function findNocase(deps: AuthDeps, rt: CollectionRuntime, field: string, value: string): Promise<ApiRecord | null> {
+  const condition = deps.runtime().dialect.equalsNocase(sql(`r.${ident(field)}`), sql('?', [value]));
+  return loadRecord(deps, rt, condition.text, condition.values);
 }
 
 // ---- options --------------------------------------------------------------------------------
@@ -71,7 +91,7 @@ interface EnabledOption {
 }
 const option = <T extends object>(rt: CollectionRuntime, key: string): (T & EnabledOption) | undefined => rt.collection[key] as (T & EnabledOption) | undefined;
 
-function passwordAuth(rt: CollectionRuntime): { enabled: boolean; identityFields: string[] } {
+export function passwordAuth(rt: CollectionRuntime): { enabled: boolean; identityFields: string[] } {
   const o = option<{ identityFields?: string[] }>(rt, 'passwordAuth');
   return { enabled: o?.enabled ?? true, identityFields: o?.identityFields ?? ['email'] };
 }
@@ -102,31 +122,6 @@ export function authMethods(deps: AuthDeps, collection: string): Record<string, 
     password: { enabled: password.enabled, identityFields },
     usernamePassword: identityFields.includes('username'),
   };
-}
-
-// ---- body validation ------------------------------------------------------------------------
-
-const REQUIRED: FieldError = { code: 'validation_required', message: 'Cannot be blank.' };
-
-function text(body: Body, key: string): string {
-  const v = body[key];
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
-}
-
-/** PocketBase's form checks: required, length 1–255 (or min/max), email format; all errors at once. */
-function checkForm(checks: Record<string, { value: string; min?: number; max?: number; email?: boolean; required?: boolean }>): void {
-  const errors: Record<string, FieldError> = {};
-  for (const [key, c] of Object.entries(checks)) {
-    const length = [...c.value].length;
-    if (c.value === '') {
-      if (c.required !== false) errors[key] = REQUIRED;
-    } else if (c.email && !isEmail(c.value)) {
-      errors[key] = { code: 'validation_is_email', message: 'Must be a valid email address.' };
-    } else if (length < (c.min ?? 1) || length > (c.max ?? 255)) {
-      errors[key] = { code: 'validation_length_out_of_range', message: `The length must be between ${c.min ?? 1} and ${c.max ?? 255}.` };
-    }
-  }
-  if (Object.keys(errors).length > 0) throw new AppError('auth_invalid_data', undefined, errors);
 }
 
 // ---- sign-in --------------------------------------------------------------------------------
@@ -168,14 +163,22 @@ export async function requestOtp(deps: AuthDeps, collection: string, body: Body)
   checkForm({ email: { value: email, email: true } });
   const record = await findByEmail(deps, rt, email);
   if (!record) return { otpId: randomId() };
-  await deleteExpiredOtps(deps.runner, Date.now() - options.duration * 1000);
+  const recordId = String(record['id']);
+  const expiredBefore = Date.now() - options.duration * 1000;
+  const live = await liveOtps(deps, rt.collection.id, recordId, expiredBefore);
+  if (live.length >= MAX_LIVE_OTPS) {
+    // PocketBase: no 11th live code (and no email); the newest one, already mailed, is answered again.
+    deps.log.warn({ collection: rt.collection.name, recordId, otpId: live[0] }, 'too many OTP requests: reusing the last issued');
+    return { otpId: live[0]! };
+  }
+  await deleteExpiredOtps(deps, rt.collection.id, expiredBefore);
   const code = randomDigits(options.length);
-  const otpId = await createOtp(deps.runner, rt.collection.id, String(record['id']), code, String(record['email']));
+  const otpId = await createOtp(deps, rt.collection.id, recordId, code, String(record['email']));
   sendMail(deps, String(record['email']), options.emailTemplate, DEFAULT_TEMPLATES.otp, { OTP: code, OTP_ID: otpId, record });
   return { otpId };
 }
 
-/** POST auth-with-otp: single use, 5 attempts, expired after the collection's otp.duration. */
+/** POST auth-with-otp: single use, expired after the collection's otp.duration, 5 wrong codes per record per 3 minutes. */
 export async function authWithOtp(deps: AuthDeps, collection: string, body: Body, info: RequestInfo, mfaId: string): Promise<AuthOutcome> {
   const rt = authCollection(deps, collection);
   const options = otpOptions(rt);
@@ -183,13 +186,19 @@ export async function authWithOtp(deps: AuthDeps, collection: string, body: Body
   const otpId = text(body, 'otpId');
   const password = text(body, 'password');
   checkForm({ otpId: { value: otpId }, password: { value: password, max: 71 } });
-  const otp = await findOtp(deps.runner, rt.collection.id, otpId);
+  const otp = await findOtp(deps, rt.collection.id, otpId);
   if (!otp || otp.createdAt + options.duration * 1000 < Date.now()) throw new AppError('otp_invalid');
-  const outcome = await consumeOtp(deps.runner, otp, password);
-  if (outcome === 'exhausted') throw new AppError('rate_limited', 'Too many attempts for this OTP; request a new one.');
-  if (outcome === 'wrong') throw new AppError('otp_invalid');
   let record = await loadRecord(deps, rt, 'r."id" = ?', [otp.recordId]);
   if (!record) throw new AppError('otp_invalid');
+  // Codes are short digit strings: attempts are counted per record across all its codes, before the
+  // code is checked (parallel guesses cannot exceed the limit); a right code takes its attempt back.
+  // After 5 wrong codes even the right one waits for the window to end, as in PocketBase.
+  const failures = otpFailuresKey(rt, otp.recordId);
+  if ((await hitCounter(deps.runner, failures, OTP_FAILURE_WINDOW_MS)).hits > MAX_OTP_FAILURES) {
+    throw new AppError('rate_limited', 'Too many attempts, please try again later with a new OTP.');
+  }
+  if (!(await useOtp(deps, otp, password))) throw new AppError('otp_invalid');
+  await unhitCounter(deps.runner, failures);
   // The code reached the record's own inbox: that proves the address, as a verification would.
   // Whoever set the password of an unverified account did not prove it, so (unless MFA still asks
   // for the password) that password is replaced: no pre-registered account can be taken over.
@@ -204,9 +213,7 @@ export async function authWithOtp(deps: AuthDeps, collection: string, body: Body
 
 /** POST auth-refresh: a fresh token for the requester; an impersonation token is returned as it is. */
 export async function authRefresh(deps: AuthDeps, collection: string, info: RequestInfo): Promise<AuthOutcome> {
-  const rt = authCollection(deps, collection);
-  const auth = requireAuth(info);
-  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
+  const { rt, auth } = sameCollectionAuth(deps, collection, info);
   await checkAuthRule(deps, rt, auth.record, info);
   const token = auth.refreshable === false && auth.token ? auth.token : await deps.tokens.sign(rt, auth.record);
   return { kind: 'auth', record: auth.record, token };
@@ -236,11 +243,11 @@ async function finishAuth(deps: AuthDeps, rt: CollectionRuntime, record: ApiReco
   await checkAuthRule(deps, rt, record, info);
   const mfa = mfaOptions(rt);
   if (mfa.enabled && (await matchesRule(deps, rt, mfa.rule, record, info))) {
-    if (mfaId === '') return { kind: 'mfa', mfaId: await createMfa(deps.runner, rt.collection.id, String(record['id']), method) };
-    const session = await findMfa(deps.runner, rt.collection.id, mfaId);
+    if (mfaId === '') return { kind: 'mfa', mfaId: await createMfa(deps, rt.collection.id, String(record['id']), method, Date.now() - mfa.duration * 1000) };
+    const session = await findMfa(deps, rt.collection.id, mfaId);
     if (!session || session.recordId !== record['id'] || session.createdAt + mfa.duration * 1000 < Date.now()) throw new AppError('mfa_invalid');
     if (session.method === method) throw new AppError('mfa_same_method');
-    if (!(await finishMfa(deps.runner, session.id))) throw new AppError('mfa_invalid');
+    if (!(await finishMfa(deps, session.id))) throw new AppError('mfa_invalid');
   }
   await deps.onAuth?.(rt.collection, record, method);
   return { kind: 'auth', record, token: await deps.tokens.sign(rt, record) };
@@ -267,6 +274,19 @@ function requireAuth(info: RequestInfo): AuthIdentity {
 }
 
 /**
+ * PocketBase's RequireSameCollectionContextAuth, which runs before the endpoint looks at its
+ * collection: a guest gets 401 and a record of any other collection 403, even when the path names
+ * a base collection. Only an unknown collection is a 404 first.
+ */
+export function sameCollectionAuth(deps: AuthDeps, name: string, info: RequestInfo): { rt: CollectionRuntime; auth: AuthIdentity } {
+  const rt = deps.runtime().find(name);
+  if (!rt) throw new AppError('auth_collection_not_found');
+  const auth = requireAuth(info);
+  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection', `The request requires auth record from ${auth.collection.name} collection.`);
+  return { rt, auth };
+}
+
+/**
  * The JSON of an auth response: `{record, token}` with the record as the newly signed-in user
  * sees itself (email shown, `expand` resolved with its rights).
  */
@@ -277,118 +297,23 @@ export async function authResponse(deps: AuthDeps, collection: string, outcome: 
   return { record, token: outcome.token };
 }
 
-// ---- verification, password reset, email change ---------------------------------------------
-
-const INVALID_TOKEN = (what: string): AppError =>
-  new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_token', message: `Invalid or expired ${what} token.` } });
-
-/** POST request-verification: always 204 (no enumeration); only unverified records get a message. */
-export async function requestVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'Superusers are always verified.');
-  const email = text(body, 'email');
-  checkForm({ email: { value: email, email: true } });
-  const record = await findByEmail(deps, rt, email);
-  if (!record || record['verified'] === true) return;
-  const token = await deps.tokens.sign(rt, record, 'verification', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'verificationTemplate'), DEFAULT_TEMPLATES.verification, { TOKEN: token, record });
-}
-
-/** POST confirm-verification: the token's email must still be the record's. */
-export async function confirmVerification(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  const token = text(body, 'token');
-  checkForm({ token: { value: token, max: 4096 } });
-  const found = await deps.tokens.verify(rt, token, 'verification');
-  if (!found || found.claims['email'] !== found.record['email']) throw INVALID_TOKEN('verification');
-  if (found.record['verified'] === true) return;
-  const changes: ApiRecord = { verified: true };
-  // Without password sign-in, a password set before the address was proven must not linger (PocketBase).
-  if (!passwordAuth(rt).enabled) Object.assign(changes, { password: await hashPassword(randomId() + randomId()), tokenKey: newTokenKey() });
-  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), changes);
-}
-
-/** POST request-password-reset: always 204 for a well-formed email. */
-export async function requestPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  if (!passwordAuth(rt).enabled) throw new AppError('bad_request', 'The collection is not configured to allow password authentication.');
-  const email = text(body, 'email');
-  checkForm({ email: { value: email, email: true } });
-  const record = await findByEmail(deps, rt, email);
-  if (!record) return;
-  const token = await deps.tokens.sign(rt, record, 'passwordReset', { extra: { email: String(record['email']) } });
-  sendMail(deps, String(record['email']), templateOf(rt, 'resetPasswordTemplate'), DEFAULT_TEMPLATES.resetPassword, { TOKEN: token, record });
-}
-
-/** POST confirm-password-reset: a new password (field min/max) rotates tokenKey, killing every old token. */
-export async function confirmPasswordReset(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  const token = text(body, 'token');
-  const password = text(body, 'password');
-  const confirm = text(body, 'passwordConfirm');
-  const field = rt.collection.fields.find((f) => f.name === 'password');
-  const min = Number(field?.['min'] ?? 0) || 8;
-  const max = Math.min(Number(field?.['max'] ?? 0) || 255, 255);
-  checkForm({ token: { value: token, max: 4096 }, password: { value: password, min, max }, passwordConfirm: { value: confirm, max: 255 } });
-  if (confirm !== password) throw new AppError('auth_invalid_data', undefined, { passwordConfirm: { code: 'validation_values_mismatch', message: 'Values mismatch.' } });
-  const found = await deps.tokens.verify(rt, token, 'passwordReset');
-  if (!found) throw INVALID_TOKEN('password reset');
-  const changes: ApiRecord = { password: await hashPassword(password), tokenKey: newTokenKey() };
-  // The reset link reached that inbox, which proves the address.
-  if (found.claims['email'] === found.record['email']) changes['verified'] = true;
-  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), changes);
-}
-
-/** POST request-email-change: the signed-in record of this collection asks; the link goes to the new address. */
-export async function requestEmailChange(deps: AuthDeps, collection: string, body: Body, info: RequestInfo): Promise<void> {
-  const rt = authCollection(deps, collection);
-  noSuperuserEmailChange(rt);
-  const auth = requireAuth(info);
-  if (auth.collection.id !== rt.collection.id) throw new AppError('auth_other_collection');
-  const newEmail = text(body, 'newEmail');
-  checkForm({ newEmail: { value: newEmail, email: true } });
-  const taken = await findByEmail(deps, rt, newEmail);
-  if (taken) throw new AppError('auth_invalid_data', undefined, { newEmail: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
-  const record = auth.record;
-  const token = await deps.tokens.sign(rt, record, 'emailChange', { extra: { email: String(record['email']), newEmail } });
-  sendMail(deps, newEmail, templateOf(rt, 'confirmEmailChangeTemplate'), DEFAULT_TEMPLATES.confirmEmailChange, { TOKEN: token, record });
-}
-
-/** POST confirm-email-change: needs the account password; sets the new email, verified, and a new tokenKey. */
-export async function confirmEmailChange(deps: AuthDeps, collection: string, body: Body): Promise<void> {
-  const rt = authCollection(deps, collection);
-  noSuperuserEmailChange(rt);
-  const token = text(body, 'token');
-  const password = text(body, 'password');
-  checkForm({ token: { value: token, max: 4096 }, password: { value: password } });
-  const found = await deps.tokens.verify(rt, token, 'emailChange');
-  if (!found || found.claims['email'] !== found.record['email'] || typeof found.claims['newEmail'] !== 'string') throw INVALID_TOKEN('email change');
-  if (!(await verifyPassword(password, String(found.record['password'] ?? ''))).ok) {
-    throw new AppError('auth_invalid_data', undefined, { password: { code: 'validation_invalid_password', message: 'Missing or invalid auth record password.' } });
-  }
-  const newEmail = found.claims['newEmail'];
-  if (await findByEmail(deps, rt, newEmail)) throw new AppError('auth_invalid_data', undefined, { token: { code: 'validation_invalid_new_email', message: 'Invalid new email address.' } });
-  await writeAuthFields(recordsOf(deps), rt, String(found.record['id']), { email: newEmail, verified: true, tokenKey: newTokenKey() });
-}
-
-/** PocketBase: superusers set their email directly (PATCH), never through the email flow. */
-function noSuperuserEmailChange(rt: CollectionRuntime): void {
-  if (rt.collection.name === SUPERUSERS) throw new AppError('bad_request', 'All superusers can change their emails directly.');
-}
-
 // ---- email ----------------------------------------------------------------------------------
 
-function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> | undefined {
+export function templateOf(rt: CollectionRuntime, key: string): Partial<MailTemplate> | undefined {
   return rt.collection[key] as Partial<MailTemplate> | undefined;
 }
 
 /**
  * Renders and sends in the background: the request answers as fast for an address that gets a
  * message as for one that does not (no enumeration by timing), and a mail server outage is logged
- * rather than turned into a different answer.
+ * rather than turned into a different answer. A message that could not be sent releases its resend
+ * throttle, so asking again works at once.
  */
-function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }): void {
+export function sendMail(deps: AuthDeps, to: string, template: Partial<MailTemplate> | undefined, fallback: MailTemplate, vars: { TOKEN?: string; OTP?: string; OTP_ID?: string; record: ApiRecord }, throttle?: string): void {
   const { password: _password, tokenKey: _tokenKey, ...record } = vars.record;
   const { subject, html } = renderTemplate(template, fallback, { APP_NAME: deps.app.name, APP_URL: deps.app.url, ...vars, record });
-  deps.mailer.send({ to, subject, html }).catch((err: unknown) => deps.log.error({ err, to, subject }, 'email not sent'));
+  deps.mailer.send({ to, subject, html }).catch(async (err: unknown) => {
+    deps.log.error({ err, to, subject }, 'email not sent');
+    if (throttle) await clearCounter(deps.runner, throttle).catch((e: unknown) => deps.log.warn({ err: e }, 'resend throttle not released'));
+  });
 }

@@ -65,12 +65,21 @@ export class Tokens {
   async resolve(header: string | undefined): Promise<AuthIdentity | null> {
     if (!header) return null;
     const token = header.replace(/^Bearer\s+/i, '').trim();
+    const verified = await this.verifyAny(token, 'auth');
+    return verified ? { collection: verified.rt.collection, record: verified.record, token, refreshable: verified.claims['refreshable'] === true } : null;
+  }
+
+  /**
+   * Checks a token of `kind` against the auth collection its claims name (as PocketBase's
+   * FindAuthRecordByToken does): the caller then decides whether that collection is the one it serves.
+   */
+  async verifyAny(token: string, kind: TokenKind): Promise<{ rt: CollectionRuntime; record: ApiRecord; claims: Claims } | null> {
     const claims = unverifiedClaims(token);
-    if (!claims || claims.type !== 'auth') return null;
+    if (!claims || claims.type !== kind) return null;
     const rt = this.runtime().byId.get(claims.collectionId);
     if (!rt || rt.collection.type !== 'auth') return null;
-    const verified = await this.verify(rt, token, 'auth');
-    return verified ? { collection: rt.collection, record: verified.record, token, refreshable: verified.claims['refreshable'] === true } : null;
+    const verified = await this.verify(rt, token, kind);
+    return verified ? { rt, ...verified } : null;
   }
 
   /**
@@ -173,17 +182,22 @@ export class Tokens {
 
 /** The claims of a well-formed token, before its signature is checked (to find the key). */
 export function unverifiedClaims(token: string): Claims | null {
+  const claims = decodedPayload(token);
+  const { id, collectionId, type, exp } = claims;
+  if (typeof id !== 'string' || id === '' || typeof collectionId !== 'string' || collectionId === '' || typeof type !== 'string' || type === '') return null;
+  if (typeof exp !== 'number') return null;
+  return claims as Claims;
+}
+
+/** The payload of a token as it reads, nothing checked: `{}` when it is not a JWT with a JSON object payload. */
+export function decodedPayload(token: string): Record<string, unknown> {
   let claims: unknown;
   try {
     claims = jwt.decode(token, { json: true });
   } catch {
-    return null; // a JSON header with a payload that is not JSON
+    return {}; // a JSON header with a payload that is not JSON
   }
-  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return null;
-  const { id, collectionId, type, exp } = claims as Record<string, unknown>;
-  if (typeof id !== 'string' || id === '' || typeof collectionId !== 'string' || collectionId === '' || typeof type !== 'string' || type === '') return null;
-  if (typeof exp !== 'number') return null;
-  return claims as Claims;
+  return claims && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : {};
 }
 
 /** A KeyObject: given a string, jsonwebtoken first tries createPublicKey/createPrivateKey on it, which throws (~1 ms). */

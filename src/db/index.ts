@@ -8,4 +8,5 @@ export { buildModel, junctionName, VERSION_COLUMN, type ColumnSpec, type Physica
 export { isRetryableTransactionError, type SqlRunner } from './runner.js';
 export { formatPlan, destructiveSteps, type Plan, type PlanStep, type Risk } from './plan-types.js';
 export { inMigrationTransaction, knexExecutor } from './transaction.js';
-export { CRON_RUNS_TABLE, ensureSystemTables, IDEMPOTENCY_TABLE, MFAS_TABLE, OTPS_TABLE, RATE_LIMITS_TABLE, SECRETS_TABLE } from './system-tables.js';
+export { CRON_RUNS_TABLE, ensureSystemTables, IDEMPOTENCY_TABLE, RATE_LIMITS_TABLE, SECRETS_TABLE } from './system-tables.js';
+export { clearCounter, hitCounter, pruneCounters, readCounter, unhitCounter, type CounterState } from './counters.js';

@@ -1,6 +1,7 @@
 import { q, triggerName, type TriggerSpec } from './dialects/index.js';
 import type { IndexSpec, TableSpec } from './model.js';
 import { countRows, liveTable, previousTable, type PlanContext } from './plan-context.js';
+import { viewQueryTables } from '../schema/index.js';
 import { renderViewQuery } from './view-sql.js';
 
 /** Creates wanted indexes that are missing or changed, and drops the ones removed from the files. */
@@ -86,30 +87,69 @@ export function planForeignKeys(ctx: PlanContext, created: TableSpec[]): void {
 }
 
 /**
- * Views depend on tables, so they are dropped before and created after any
- * table change; otherwise only missing or changed views are touched.
+ * Views depend on tables, so they are dropped before and created after any table change; otherwise
+ * only missing or changed views are touched. Views may read other views: a view is created after the
+ * views it reads and dropped before them, and dropping a view drops (and recreates) the views that
+ * read it, which PostgreSQL requires and which keeps SQLite's views pointing at the new definition.
  */
-export function planViews(ctx: PlanContext, tableStepsBefore: number): { drops: ReturnType<typeof viewStep>[]; creates: ReturnType<typeof viewStep>[] } {
+export async function planViews(ctx: PlanContext, tableStepsBefore: number): Promise<{ drops: ReturnType<typeof viewStep>[]; creates: ReturnType<typeof viewStep>[] }> {
   const touchedTables = ctx.steps.length > tableStepsBefore;
   const previousQuery = new Map((ctx.previous?.views ?? []).map((v) => [v.collectionId, v]));
   const galleyViews = new Set([...(ctx.previous?.views ?? []), ...ctx.desired.views].map((v) => v.name));
-  const drops: ReturnType<typeof viewStep>[] = [];
-  const creates: ReturnType<typeof viewStep>[] = [];
   const wanted = new Set(ctx.desired.views.map((v) => v.name));
-  for (const name of ctx.live.views) {
-    if (!galleyViews.has(name)) continue;
+  // What each live Galley view reads, by its recorded query (or the wanted one when there is no record).
+  const recorded = new Map([...ctx.desired.views, ...(ctx.previous?.views ?? [])].map((v) => [v.name, v.query]));
+  const liveReads = new Map([...ctx.live.views].filter((name) => galleyViews.has(name)).map((name) => [name, readViews(recorded.get(name) ?? '', galleyViews)]));
+  const dropped = new Set<string>();
+  for (const name of liveReads.keys()) {
     const want = ctx.desired.views.find((v) => v.name === name);
     const unchanged = want && previousQuery.get(want.collectionId)?.query === want.query && previousQuery.get(want.collectionId)?.name === name;
-    if (wanted.has(name) && unchanged && !touchedTables) continue;
-    drops.push(viewStep('drop_view', name, `drop view ${name}`, [`DROP VIEW IF EXISTS ${q(name)}`]));
-    ctx.live.views.delete(name);
+    if (!wanted.has(name) || !unchanged || touchedTables) dropped.add(name);
   }
-  for (const view of ctx.desired.views) {
-    if (ctx.live.views.has(view.name)) continue;
-    creates.push(viewStep('create_view', view.name, `create view ${view.name}`, ctx.dialect.createView(view.name, renderViewQuery(view.query, ctx.dialect.name, ctx.desired))));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, reads] of liveReads) {
+      if (dropped.has(name) || !reads.some((r) => dropped.has(r))) continue;
+      dropped.add(name);
+      grew = true;
+    }
+  }
+  const drops = dependencyOrder([...dropped], liveReads)
+    .reverse()
+    .map((name) => viewStep('drop_view', name, `drop view ${name}`, [`DROP VIEW IF EXISTS ${q(name)}`]));
+  for (const name of dropped) ctx.live.views.delete(name);
+
+  const missing = ctx.desired.views.filter((v) => !ctx.live.views.has(v.name));
+  const byName = new Map(missing.map((v) => [v.name, v]));
+  const wantedReads = new Map(missing.map((v) => [v.name, readViews(v.query, wanted)]));
+  const creates: ReturnType<typeof viewStep>[] = [];
+  for (const name of dependencyOrder([...byName.keys()], wantedReads)) {
+    const view = byName.get(name)!;
+    creates.push(viewStep('create_view', view.name, `create view ${view.name}`, ctx.dialect.createView(view.name, await renderViewQuery(view.query, ctx.dialect.name, ctx.desired))));
   }
   void previousTable;
   return { drops, creates };
+}
+
+/** The views among `views` (by name) that a query reads. */
+function readViews(query: string, views: Set<string>): string[] {
+  const lower = new Map([...views].map((v) => [v.toLowerCase(), v]));
+  return viewQueryTables(query).flatMap((t) => lower.get(t.toLowerCase()) ?? []);
+}
+
+/** `names` with every view after the views it reads (cycles are refused when the files load). */
+function dependencyOrder(names: string[], reads: Map<string, string[]>): string[] {
+  const order: string[] = [];
+  const placed = new Set<string>();
+  const visit = (name: string, path: Set<string>) => {
+    if (placed.has(name) || path.has(name)) return;
+    path.add(name);
+    for (const dependency of reads.get(name) ?? []) if (names.includes(dependency)) visit(dependency, path);
+    placed.add(name);
+    order.push(name);
+  };
+  for (const name of [...names].sort()) visit(name, new Set());
+  return order;
 }
 
 function viewStep(kind: 'create_view' | 'drop_view', target: string, summary: string, sql: string[]) {

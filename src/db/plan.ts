@@ -36,7 +36,7 @@ export async function planMigration(exec: Executor, dialect: Dialect, schema: Sc
   await planTableDrops(ctx);
   await planIndexes(ctx);
   planTriggers(ctx);
-  const views = planViews(ctx, 0);
+  const views = await planViews(ctx, 0);
   return { steps: [...views.drops, ...ctx.steps, ...views.creates], drift: ctx.drift, notes: ctx.notes, checksum: schema.checksum };
 }
 

@@ -2,17 +2,17 @@ import type { SqlRunner } from './runner.js';
 
 /**
  * Galley's own bookkeeping tables next to the collections (not planned from
- * collection files): per-collection token secrets and stored idempotent responses.
+ * collection files): per-collection token secrets, stored idempotent responses and rate-limit counters.
  * Created idempotently at start; shared by every node through the database.
  */
 export const SECRETS_TABLE = '_galley_secrets';
 export const IDEMPOTENCY_TABLE = '_galley_idempotency';
 /** Fixed-window counters of the rate limiter (when no Redis is configured). */
 export const RATE_LIMITS_TABLE = '_galley_rate_limits';
-/** One-time passwords sent by request-otp (hashed; single use; attempts counted). */
-export const OTPS_TABLE = '_galley_otps';
-/** Half-finished multi-factor sign-ins: which record passed which first method, and when. */
-export const MFAS_TABLE = '_galley_mfas';
+// OTP codes and MFA sessions used to live in `_galley_otps` and `_galley_mfas`; they are now the
+// built-in `_otps` and `_mfas` collections. The old tables (rows that lived minutes) are no longer read
+// or created, and are left in place so that nodes still on the old version keep working during an upgrade.
+
 /** One row per cron job tick, inserted by the node that runs it (the others' inserts find it there). */
 export const CRON_RUNS_TABLE = '_galley_cron_runs';
 
@@ -31,16 +31,6 @@ export async function ensureSystemTables(runner: Pick<SqlRunner, 'dialect' | 'ru
     [],
   );
   await runner.run(`CREATE TABLE IF NOT EXISTS "${RATE_LIMITS_TABLE}" ("key" TEXT PRIMARY KEY NOT NULL, "hits" INTEGER NOT NULL, "reset_at" ${bigint} NOT NULL)`, []);
-  await runner.run(
-    `CREATE TABLE IF NOT EXISTS "${OTPS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
-      `"password" TEXT NOT NULL, "sent_to" TEXT NOT NULL DEFAULT '', "attempts" INTEGER NOT NULL DEFAULT 0, "created_at" ${bigint} NOT NULL)`,
-    [],
-  );
-  await runner.run(
-    `CREATE TABLE IF NOT EXISTS "${MFAS_TABLE}" ("id" TEXT PRIMARY KEY NOT NULL, "collection_id" TEXT NOT NULL, "record_id" TEXT NOT NULL, ` +
-      `"method" TEXT NOT NULL, "created_at" ${bigint} NOT NULL)`,
-    [],
-  );
   await runner.run(
     `CREATE TABLE IF NOT EXISTS "${CRON_RUNS_TABLE}" ("name" TEXT NOT NULL, "tick" ${bigint} NOT NULL, "node" TEXT NOT NULL, ` +
       `"claimed_at" ${bigint} NOT NULL, PRIMARY KEY ("name", "tick"))`,

@@ -1,21 +1,6 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import {
-  authMethods,
-  authRefresh,
-  authResponse,
-  authWithOtp,
-  authWithPassword,
-  confirmEmailChange,
-  confirmPasswordReset,
-  confirmVerification,
-  impersonate,
-  requestEmailChange,
-  requestOtp,
-  requestPasswordReset,
-  requestVerification,
-  type AuthDeps,
-  type AuthOutcome,
-} from '../auth/service.js';
+import { confirmEmailChange, confirmPasswordReset, confirmVerification, requestEmailChange, requestPasswordReset, requestVerification } from '../auth/email-flows.js';
+import { authMethods, authRefresh, authResponse, authWithOtp, authWithPassword, impersonate, requestOtp, type AuthDeps, type AuthOutcome } from '../auth/service.js';
 import { AppError } from '../errors/index.js';
 import type { AuthLimiters } from '../ratelimit/index.js';
 import { compileFieldsPicker } from '../records/fields-picker.js';

@@ -66,6 +66,12 @@ export interface QueryDialect {
   text(v: ValueExpr): Sql;
   /** ASCII-only LOWER(). */
   lower(v: ValueExpr): Sql;
+  /**
+   * `column = value COLLATE NOCASE` (ASCII case folded), written so the engine's NOCASE index serves
+   * it: SQLite's own collation; on PostgreSQL, where such an index is on lower(column), lower() narrows
+   * through the index and the ASCII fold keeps SQLite's answer for non-ASCII letters.
+   */
+  equalsNocase(column: Sql, value: Sql): Sql;
   like(a: ValueExpr, b: ValueExpr, negate: boolean): Sql;
   /** A value at a JSON path inside a JSON column. */
   jsonPath(column: Sql, path: string[]): ValueExpr;
@@ -105,6 +111,7 @@ export const sqliteQueryDialect: QueryDialect = {
   },
   text: (v) => v.sql,
   lower: (v) => fmt`LOWER(${v.sql})`,
+  equalsNocase: (column, value) => fmt`(${column} = ${value} COLLATE NOCASE)`,
   like(a, b, negate) {
     const not = negate ? 'NOT ' : '';
     if (b.constant) return fmt`(${a.sql} ${sql(not)}LIKE ${sql('?', [constText(b.constant)])} ESCAPE '\\')`;
@@ -313,6 +320,8 @@ export const postgresQueryDialect: QueryDialect = {
   },
   text: pgText,
   lower: (v) => fmt`translate(${pgText(v)}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}')`,
+  equalsNocase: (column, value) =>
+    fmt`(lower(${column}) = lower(${value}) AND translate(${column}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}') = translate(${value}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}'))`,
   like(a, b, negate) {
     const not = negate ? 'NOT ' : '';
     const left = fmt`translate(${pgText(a)}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}')`;

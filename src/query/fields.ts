@@ -36,22 +36,48 @@ export function hasUniqueIndex(collection: Collection, field: Field): boolean {
   return uniqueColumns(collection).has(field.name.toLowerCase());
 }
 
-const UNIQUE_COLUMNS = new WeakMap<Collection, Set<string>>();
+/**
+ * Whether the first single-column UNIQUE index on the field is `COLLATE NOCASE` (WHERE clauses
+ * ignored, as PocketBase's FindSingleColumnUniqueIndex does): its value then identifies a record
+ * ignoring ASCII case, which is how auth identities (username, email) are looked up.
+ */
+export function hasNocaseUniqueIndex(collection: Collection, field: Field): boolean {
+  return indexFacts(collection).nocase.has(field.name.toLowerCase());
+}
 
-/** Columns with a single-column UNIQUE index, parsed once per (immutable) collection, not per request. */
+interface IndexFacts {
+  /** Columns with a single-column UNIQUE index without WHERE. */
+  unique: Set<string>;
+  /** Columns whose first single-column UNIQUE index is COLLATE NOCASE. */
+  nocase: Set<string>;
+}
+
+const INDEX_FACTS = new WeakMap<Collection, IndexFacts>();
+
 function uniqueColumns(collection: Collection): Set<string> {
-  let found = UNIQUE_COLUMNS.get(collection);
-  if (!found) {
-    found = new Set();
+  return indexFacts(collection).unique;
+}
+
+/** Parsed once per (immutable) collection, not per request. */
+function indexFacts(collection: Collection): IndexFacts {
+  let facts = INDEX_FACTS.get(collection);
+  if (!facts) {
+    facts = { unique: new Set(), nocase: new Set() };
+    const seen = new Set<string>();
     for (const source of collection.indexes) {
       try {
         const def = parseIndex(source);
-        if (def.unique && !def.where && def.columns.length === 1) found.add(def.columns[0]!.name.toLowerCase());
+        if (!def.unique || def.columns.length !== 1) continue;
+        const column = def.columns[0]!;
+        const name = column.name.toLowerCase();
+        if (!def.where) facts.unique.add(name);
+        if (!seen.has(name) && column.collate?.toUpperCase() === 'NOCASE') facts.nocase.add(name);
+        seen.add(name);
       } catch {
         // an index Galley cannot read says nothing about uniqueness here
       }
     }
-    UNIQUE_COLUMNS.set(collection, found);
+    INDEX_FACTS.set(collection, facts);
   }
-  return found;
+  return facts;
 }

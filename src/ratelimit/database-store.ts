@@ -1,25 +1,13 @@
 import type { ClientRateLimitInfo, Logger, Options, Store } from 'express-rate-limit';
-import { RATE_LIMITS_TABLE, type Row, type SqlRunner } from '../db/index.js';
+import { clearCounter, hitCounter, pruneCounters, readCounter, unhitCounter, type CounterState, type SqlRunner } from '../db/index.js';
 
-const T = `"${RATE_LIMITS_TABLE}"`;
 const DEFAULT_WINDOW_MS = 60_000;
 /** Expired rows are harmless (the upsert restarts them) but would pile up; one DELETE a minute per limiter keeps the table small. */
 export const PRUNE_INTERVAL_MS = 60_000;
 
 /**
- * One fixed window per key, restarted by the first hit after it ended. A single upsert so that
- * concurrent hits (from any node) each see their own count: PostgreSQL locks the row, SQLite has
- * one writer. Columns are qualified because PostgreSQL sees both the row and `excluded`.
- */
-const INCREMENT_SQL =
-  `INSERT INTO ${T} ("key", "hits", "reset_at") VALUES (?, 1, ?) ON CONFLICT ("key") DO UPDATE SET ` +
-  `"hits" = CASE WHEN ${T}."reset_at" <= ? THEN 1 ELSE ${T}."hits" + 1 END, ` +
-  `"reset_at" = CASE WHEN ${T}."reset_at" <= ? THEN excluded."reset_at" ELSE ${T}."reset_at" END ` +
-  `RETURNING "hits", "reset_at"`;
-
-/**
- * An express-rate-limit store in `_galley_rate_limits`, so every node counts against the same rows.
- * Times are this node's clock (epoch ms): nodes are expected to run NTP, and skew only shifts a window's end.
+ * An express-rate-limit store on the database's fixed-window counters (`_galley_rate_limits`, see
+ * db/counters.ts), so every node counts against the same rows.
  */
 class DatabaseStore implements Store {
   /** The counts live in the database: another instance (another node) sees the same keys. */
@@ -41,22 +29,20 @@ class DatabaseStore implements Store {
   async increment(key: string): Promise<ClientRateLimitInfo> {
     const now = Date.now();
     await this.pruneNowAndThen(now);
-    const rows = await this.runner.all(INCREMENT_SQL, [this.prefix + key, now + this.windowMs, now, now]);
-    return info(rows[0]!);
+    return info(await hitCounter(this.runner, this.prefix + key, this.windowMs, now));
   }
 
   async decrement(key: string): Promise<void> {
-    // Only within the window: after it ended the row belongs to the next window (or is about to).
-    await this.runner.run(`UPDATE ${T} SET "hits" = "hits" - 1 WHERE "key" = ? AND "hits" > 0 AND "reset_at" > ?`, [this.prefix + key, Date.now()]);
+    await unhitCounter(this.runner, this.prefix + key);
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.runner.run(`DELETE FROM ${T} WHERE "key" = ?`, [this.prefix + key]);
+    await clearCounter(this.runner, this.prefix + key);
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const rows = await this.runner.all(`SELECT "hits", "reset_at" FROM ${T} WHERE "key" = ? AND "reset_at" > ?`, [this.prefix + key, Date.now()]);
-    return rows[0] && info(rows[0]);
+    const state = await readCounter(this.runner, this.prefix + key);
+    return state && info(state);
   }
 
   /** Any expired row goes, whichever limiter wrote it; a failure only delays the cleanup, never the request. */
@@ -64,16 +50,15 @@ class DatabaseStore implements Store {
     if (now < this.nextPruneAt) return;
     this.nextPruneAt = now + PRUNE_INTERVAL_MS;
     try {
-      await this.runner.run(`DELETE FROM ${T} WHERE "reset_at" < ?`, [now]);
+      await pruneCounters(this.runner, now);
     } catch (err) {
       this.logger?.warn(err, 'rate limits: pruning expired counters failed');
     }
   }
 }
 
-/** PostgreSQL returns BIGINT as a string. */
-function info(row: Row): ClientRateLimitInfo {
-  return { totalHits: Number(row['hits']), resetTime: new Date(Number(row['reset_at'])) };
+function info(state: CounterState): ClientRateLimitInfo {
+  return { totalHits: state.hits, resetTime: new Date(state.resetAt) };
 }
 
 export function databaseStore(runner: SqlRunner, prefix: string): Store {

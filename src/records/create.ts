@@ -3,6 +3,7 @@ import { hashPassword } from '../passwords/index.js';
 import { fmt, sql, type Sql } from '../query/index.js';
 import { formatDate } from '../schema/index.js';
 import { ruleSql } from './access.js';
+import { authIdError } from './auth-id.js';
 import { canManageValues } from './manage.js';
 import { fieldErrors, guardConstraints, locked, newWrite, runStages, setAutodates, withSession, writable, type WriteOptions } from './pipeline.js';
 import { findRuntime, loadOne, respond, type RecordQuery, type RecordResult, type RecordsDeps } from './read.js';
@@ -29,6 +30,8 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
   const validation = { isNew: true, changed: input.changed, newPassword: input.newPassword, existing: null };
   const errors = await fieldErrors(deps, rt, input.values, validation);
   if (Object.keys(errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, errors);
+  const authIdTaken = await authIdError(deps.runner, deps.runtime, rt, String(input.values['id']));
+  if (authIdTaken) throw await createRefusal(deps, rt, input.values, requestInfo, authIdTaken);
   if (input.newPassword !== undefined) input.values['password'] = await hashPassword(input.newPassword);
   const rule = ruleSql(deps.runtime, rt, 'createRule', requestInfo);
   const stages = rt.stages.create;
@@ -55,6 +58,25 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
     });
     const stored = row ? { presentable: { rt, record: rt.decode(row) }, version: versionOf(row) } : await loadOne(tx, rt, id, null);
     return respond(tx, stored!.presentable, stored!.version, query, info);
+  });
+}
+
+/**
+ * A record Galley writes for itself with final values (OTP codes, MFA sessions): no parse,
+ * validation or rule, but the same stages as every write (hooks, realtime), so nothing reaches
+ * around the pipeline. Autodates are set; the caller gives the id.
+ */
+export async function insertFinalRecord(deps: RecordsDeps, collection: string, values: ApiRecord, info: RequestInfo): Promise<ApiRecord> {
+  const rt = findRuntime(deps.runtime, collection);
+  writable(rt);
+  const record = { ...values };
+  setAutodates(rt, record, null, formatDate(new Date()), true);
+  const changed = new Set(Object.keys(record));
+  if (rt.junctions.length === 0 && !rt.stages.create.inTransaction && !deps.session) return (await createInOneStatement(deps, rt, record, changed, {}, info)).record;
+  return withSession(deps, async (tx) => {
+    const w = newWrite('create', rt, record, null, changed, info, tx.session);
+    await runStages(w, () => guardConstraints(rt, tx.runner, 'create_failed', () => insertRow(tx.runner, rt, w.record).then(() => {})));
+    return w.record;
   });
 }
 

@@ -3,7 +3,7 @@
  * hooks call. Reads are in read.ts; every write goes through the one pipeline (pipeline.ts) by way
  * of create.ts, update.ts and delete.ts.
  */
-export { createRecord } from './create.js';
+export { createRecord, insertFinalRecord } from './create.js';
 export { deleteRecord } from './delete.js';
 export { checkIfMatch, newTokenKey, rotateTokenKey, type WriteOptions } from './pipeline.js';
 export {

@@ -2,10 +2,10 @@ import type { FileProblem } from '../errors/index.js';
 import { parseFilter } from '../filter/index.js';
 import { fieldType } from './fields/index.js';
 import { parseIndex, type IndexDef } from './index-sql.js';
-import { RESERVED_FIELD_NAMES } from './system-fields.js';
+import { BUILT_IN_COLLECTIONS, BUILT_IN_FILE, RESERVED_FIELD_NAMES } from './system-fields.js';
 import type { Collection, Field } from './types.js';
 import { RULE_KEYS } from './types.js';
-import { inspectViewQuery } from './view-query.js';
+import { inspectViewQuery, parseableViewQuery, viewQueryTables } from './view-query.js';
 import { sourceIndexOf } from './normalize.js';
 
 export interface Located {
@@ -18,9 +18,9 @@ export function crossCheck(all: Located[]): FileProblem[] {
   const byName = new Map<string, Located>();
   const byId = new Map<string, Located>();
   const problems: FileProblem[] = [];
-  // A file redefining the built-in superusers gets one clear line, not a cascade of duplicates.
-  const builtInClash = (l: Located) => l.collection.name.toLowerCase() === '_superusers' && !l.collection.system;
-  for (const { file } of all.filter(builtInClash)) problems.push({ file, pointer: '/name', message: '"_superusers" is built into Galley' });
+  // A file redefining a built-in collection gets one clear line, not a cascade of duplicates.
+  const builtInClash = (l: Located) => l.file !== BUILT_IN_FILE && [...BUILT_IN_COLLECTIONS].some((name) => name.toLowerCase() === l.collection.name.toLowerCase());
+  for (const { file, collection } of all.filter(builtInClash)) problems.push({ file, pointer: '/name', message: `"${collection.name}" is built into Galley` });
   all = all.filter((l) => !builtInClash(l));
   for (const entry of all) {
     const { file, collection } = entry;
@@ -41,13 +41,14 @@ export function crossCheck(all: Located[]): FileProblem[] {
     problems.push(...checkIndexes(file, collection, indexNames));
     if (collection.type === 'view') problems.push(...checkViewQuery(file, collection, resolveCollection));
   }
+  problems.push(...checkViewCycles(all, resolveCollection));
   return problems;
 }
 
 function checkNames(file: string, c: Collection): FileProblem[] {
   const problems: FileProblem[] = [];
   const expected = file.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-  if (expected !== c.name && !c.system) problems.push({ file, pointer: '/name', message: `must match the file name ("${expected}")` });
+  if (expected !== c.name && file !== BUILT_IN_FILE) problems.push({ file, pointer: '/name', message: `must match the file name ("${expected}")` });
   if (c.name.includes('_via_')) problems.push({ file, pointer: '/name', message: 'must not contain "_via_"' });
   if (/^_galley_/i.test(c.name)) problems.push({ file, pointer: '/name', message: 'the "_galley_" prefix is reserved for Galley\'s own tables' });
   return problems;
@@ -131,12 +132,44 @@ function checkIndexes(file: string, c: Collection, names: Map<string, { file: st
 function checkViewQuery(file: string, c: Collection, resolveCollection: (ref: string) => Collection | undefined): FileProblem[] {
   try {
     const { tables } = inspectViewQuery(c.viewQuery ?? '');
-    return tables
-      .filter((t) => !resolveCollection(t) || resolveCollection(t)!.type === 'view')
-      .map((t) => ({ file, pointer: '/viewQuery', message: resolveCollection(t) ? `reads view "${t}"; views may only read base and auth collections` : `reads unknown collection "${t}"` }));
+    return tables.filter((t) => !resolveCollection(t)).map((t) => ({ file, pointer: '/viewQuery', message: `reads unknown collection "${t}"` }));
   } catch (err) {
-    return [{ file, pointer: '/viewQuery', message: `does not parse: ${describeSqlError(c.viewQuery ?? '', err as Error)}` }];
+    // Positions are those of the text the parser read (see parseableViewQuery): same lines, columns may shift a little.
+    return [{ file, pointer: '/viewQuery', message: `does not parse: ${describeSqlError(parseableViewQuery(c.viewQuery ?? ''), err as Error)}` }];
   }
+}
+
+/**
+ * Views may read other views (created in dependency order by the planner), but not themselves,
+ * directly or through others: each view on a cycle gets one line naming it.
+ */
+function checkViewCycles(all: Located[], resolveCollection: (ref: string) => Collection | undefined): FileProblem[] {
+  const views = all.filter((l) => l.collection.type === 'view');
+  const reads = new Map(
+    views.map((l) => [l.collection.id, viewQueryTables(l.collection.viewQuery ?? '').map(resolveCollection).filter((c): c is Collection => c?.type === 'view')]),
+  );
+  const problems: FileProblem[] = [];
+  for (const { file, collection } of views) {
+    const path = cycleFrom(collection, reads);
+    if (path) problems.push({ file, pointer: '/viewQuery', message: `reads itself through ${path.map((c) => `"${c.name}"`).join(' → ')}` });
+  }
+  return problems;
+}
+
+/** The views from `start` back to itself, or null when no path returns to it. */
+function cycleFrom(start: Collection, reads: Map<string, Collection[]>): Collection[] | null {
+  const seen = new Set<string>();
+  const walk = (view: Collection, path: Collection[]): Collection[] | null => {
+    for (const next of reads.get(view.id) ?? []) {
+      if (next.id === start.id) return [...path, next];
+      if (seen.has(next.id)) continue;
+      seen.add(next.id);
+      const found = walk(next, [...path, next]);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(start, [start]);
 }
 
 /** node-sql-parser lists every token it expected; say where it stopped and what it found instead. */

@@ -8,7 +8,8 @@
 import NodeSqlParser from 'node-sql-parser';
 import { fieldIdFor } from './ids.js';
 import { parseIndex } from './index-sql.js';
-import { trimViewQuery } from './view-query.js';
+import { parseableViewQuery } from './view-query.js';
+import { BUILT_IN_COLLECTIONS } from './system-fields.js';
 
 export interface ImportResult {
   collections: Record<string, unknown>[];
@@ -44,7 +45,9 @@ export function convertPocketBaseExport(data: unknown): ImportResult {
   const ctx: Context = { notes: [], indexNames: usedIndexNames(items) };
   const collections: Json[] = [];
   for (const item of items) {
-    if (item['system'] === true) {
+    // Only PocketBase's own internal collections are skipped: an app's collection flagged "system"
+    // (protected from deletion in PocketBase's UI) is the app's data and is imported like any other.
+    if (isPocketBaseInternal(item)) {
       ctx.notes.push(skippedSystemNote(String(item['name'])));
       continue;
     }
@@ -80,8 +83,12 @@ function isLegacy(item: Json): boolean {
   return Array.isArray(item['schema']) && !Array.isArray(item['fields']);
 }
 
+function isPocketBaseInternal(item: Json): boolean {
+  return BUILT_IN_COLLECTIONS.has(String(item['name']));
+}
+
 function skippedSystemNote(name: string): string {
-  return name === '_superusers' ? `${name}: skipped (built into Galley)` : `${name}: skipped (PocketBase system collection, not imported)`;
+  return name === '_superusers' ? `${name}: skipped (built into Galley)` : `${name}: skipped (built into Galley as PocketBase has it)`;
 }
 
 // ---------------------------------------------------------------------------
@@ -250,7 +257,7 @@ const sqlParser = new NodeSqlParser.Parser();
 export function viewOutputColumns(sql: string): Set<string> {
   let ast: unknown;
   try {
-    ast = sqlParser.astify(trimViewQuery(sql), { database: 'sqlite' });
+    ast = sqlParser.astify(parseableViewQuery(sql), { database: 'sqlite' });
   } catch {
     return new Set();
   }

@@ -7,5 +7,6 @@ export { parseIndex, tokenizeSql, type IndexDef, type IndexColumn, type SqlToken
 export { formatDate, parseDate } from './dates.js';
 export { editorSchema } from './file-format.js';
 export { canonicalJson, sha256 } from './checksum.js';
-export { trimViewQuery } from './view-query.js';
+export { parseableViewQuery, trimViewQuery, viewQueryTables } from './view-query.js';
 export { normalizeCollection } from './normalize.js';
+export { BUILT_IN_COLLECTIONS, MFAS_COLLECTION, OTPS_COLLECTION } from './system-fields.js';

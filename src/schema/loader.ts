@@ -5,7 +5,7 @@ import { canonicalJson, sha256 } from './checksum.js';
 import { crossCheck, type Located } from './cross-check.js';
 import { describeJsonError } from './json-position.js';
 import { normalizeCollection } from './normalize.js';
-import { superusersCollection } from './system-fields.js';
+import { BUILT_IN_FILE, pocketBaseSystemCollections, superusersCollection } from './system-fields.js';
 import type { Collection, Schema } from './types.js';
 
 export interface SourceFile {
@@ -26,12 +26,14 @@ export async function loadCollections(dir: string): Promise<Schema> {
   return buildSchema(files);
 }
 
-/** Parses, validates and normalizes collection files; the built-in `_superusers` is added. */
+/** Parses, validates and normalizes collection files; the built-in `_superusers`, `_mfas`, `_otps`, `_externalAuths` and `_authOrigins` are added. */
 export function buildSchema(files: SourceFile[]): Schema {
   const problems: FileProblem[] = [];
   const located: Located[] = [];
-  const builtIn = normalizeCollection('(built-in)/_superusers.json', superusersCollection());
-  located.push({ file: '(built-in)', collection: builtIn.collection! });
+  for (const raw of [superusersCollection(), ...pocketBaseSystemCollections()]) {
+    const builtIn = normalizeCollection(`${BUILT_IN_FILE}/${String(raw['name'])}.json`, raw);
+    located.push({ file: BUILT_IN_FILE, collection: builtIn.collection! });
+  }
   for (const { file, text } of files) {
     let raw: unknown;
     try {

@@ -476,7 +476,9 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     const seen: string[] = [];
     const invisible: string[] = [];
     const nativeOnly: string[] = [];
-    for (let i = 0; i < 60; i++) {
+    // Enough stops to leave the editor and come round through the topbar and the sidebar, which lists
+    // every collection (the built-in _mfas, _otps, _externalAuths and _authOrigins too).
+    for (let i = 0; i < 80; i++) {
       await page.keyboard.press('Tab');
       const probe = await page.evaluate<{ id: string; outline: string; width: number; shadow: string; focus: boolean } | null>(`(() => {
         const a = document.activeElement;

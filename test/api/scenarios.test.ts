@@ -1449,7 +1449,7 @@ describe.each(DIALECTS)('records API scenarios (%s)', (dialect) => {
       after: (_t, res) => {
         const body = json(res) as { items: Record<string, unknown>[]; totalItems: number };
         expect(Object.keys(body)).toEqual(['items', 'page', 'perPage', 'totalItems', 'totalPages']);
-        expect(body.totalItems).toBe(COLLECTIONS.length + 1); // + _superusers
+        expect(body.totalItems).toBe(COLLECTIONS.length + 5); // + _superusers, _mfas, _otps, _externalAuths, _authOrigins
         const superusers = body.items.find((c) => c['name'] === '_superusers')!;
         expect(superusers['id']).toBe('pbc_3142635823');
         expect(superusers['system']).toBe(true);

@@ -218,7 +218,7 @@ describe.each(DIALECTS)('pocketbase SDK auth against Galley (%s)', (dialect) => 
 
     const bad = await sdkError(() => pb.collection('users').confirmVerification('garbage'));
     expect(bad.status).toBe(400);
-    expect(bad.response['data']).toMatchObject({ token: { code: 'validation_invalid_token' } });
+    expect(bad.response['data']).toMatchObject({ token: { code: 'validation_invalid_token_claims' } });
     const su = await sdkError(() => pb.collection('_superusers').requestVerification(ROOT_EMAIL));
     expect(su.status).toBe(400);
   });

@@ -55,7 +55,8 @@ describe.each(DIALECTS)('galley serve (%s)', (dialect) => {
   it('migrates, then answers GET /api/health with a request id, logging JSON lines', async () => {
     const s = await serve();
     expect(await columns(t!.db, 'posts')).toEqual(['id', 'title']);
-    expect(s.logs().map((l) => l.msg)).toContain('migrated: 4 step(s)');
+    // posts and _superusers (2 tables, 2 indexes); _mfas, _otps, _externalAuths, _authOrigins (4 tables, 5 indexes)
+    expect(s.logs().map((l) => l.msg)).toContain('migrated: 13 step(s)');
 
     const res = await fetch(`${s.url}/api/health`);
     expect(res.status).toBe(200);

@@ -142,7 +142,7 @@ describe.each(DIALECTS)('corpus views answer with data (%s)', (dialect) => {
     const multi = everything.fields.find((f) => f.name === 'custom_relation_field')!;
     const target = base.byId.get(String(multi['collectionId']))!;
     const files = base.collections
-      .filter((c) => c.name !== '_superusers')
+      .filter((c) => !c.system)
       .map((c) => ({ file: `collections/${c.name}.json`, text: JSON.stringify(c) }));
     files.push({ file: 'collections/related.json', text: JSON.stringify({ name: 'related', type: 'view', viewQuery: 'SELECT e.id, e.custom_relation_field, e.text_field FROM everything e', fields: [] }) });
     const db = await migrated(buildSchema(files));

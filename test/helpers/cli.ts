@@ -134,7 +134,9 @@ export async function startServe(options: ServeOptions = {}): Promise<ServeHandl
         }
       });
 
-  const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 20_000) =>
+  // Generous: on a loaded 2-core machine (suites of several engineers at once) spawning tsx and
+  // migrating has taken over 20 s before the first log line. Still under the 60 s test timeout.
+  const waitForLog = (predicate: (line: LogLine) => boolean, timeoutMs = 45_000) =>
     new Promise<LogLine>((resolveWait, reject) => {
       const check = () => {
         const found = logs().find(predicate);

@@ -130,6 +130,29 @@ describe('convertPocketBaseExport: the corpus of real exports', () => {
   });
 });
 
+describe('convertPocketBaseExport: hand-written exports of what real apps do (test/fixtures/pocketbase-exports)', () => {
+  const file = new URL('../fixtures/pocketbase-exports/views-and-app-system-collections.json', import.meta.url).pathname;
+  const data = JSON.parse(readFileSync(file, 'utf8')) as Json[];
+
+  it('keeps an app collection flagged "system", skips only PocketBase\'s own', () => {
+    const { collections, notes } = convertPocketBaseExport(data);
+    expect(collections.map((c) => c['name'])).toEqual(data.filter((c) => !['_otps', '_mfas'].includes(String(c['name']))).map((c) => c['name']));
+    expect(collections.find((c) => c['name'] === 'settings')).toMatchObject({ system: true });
+    expect(notes).toEqual(['_otps: skipped (built into Galley as PocketBase has it)', '_mfas: skipped (built into Galley as PocketBase has it)']);
+  });
+
+  it('loads: views reading views, window functions, CTEs, strftime, UNION ALL, comments', () => {
+    const schema = load(convertPocketBaseExport(data).collections);
+    expect(schema.collections.filter((c) => c.type === 'view').map((c) => c.name)).toHaveLength(7);
+    expect(schema.byName.get('settings')).toMatchObject({ system: true });
+  });
+
+  it('a system-flagged file cannot stand in for a built-in collection', () => {
+    const otps = { ...data.find((c) => c['name'] === '_otps')!, id: 'pbc_9999999999' };
+    expect(() => load([otps])).toThrow('/name: "_otps" is built into Galley');
+  });
+});
+
 describe('convertPocketBaseExport: input shape', () => {
   const bad: [string, unknown, RegExp][] = [
     ['a number', 42, /expected a JSON array/],
@@ -169,7 +192,7 @@ describe('convertPocketBaseExport: input shape', () => {
   it('converts a mix of both generations in one export', () => {
     const current = { id: 'pbc_1', name: 'posts', type: 'base', fields: [{ name: 'author', type: 'relation', collectionId: 'oldauth00000001', maxSelect: 1 }] };
     const schema = convertAndLoad([legacyAuth(), current]);
-    expect(schema.collections.map((c) => c.name).sort()).toEqual(['_superusers', 'members', 'posts']);
+    expect(schema.collections.filter((c) => !c.system).map((c) => c.name).sort()).toEqual(['members', 'posts']);
   });
 });
 
@@ -213,10 +236,10 @@ describe('convertPocketBaseExport: v0.23+ collections', () => {
 describe('convertPocketBaseExport: system collections', () => {
   it.each([
     ['_superusers', '_superusers: skipped (built into Galley)'],
-    ['_authOrigins', '_authOrigins: skipped (PocketBase system collection, not imported)'],
-    ['_externalAuths', '_externalAuths: skipped (PocketBase system collection, not imported)'],
-    ['_mfas', '_mfas: skipped (PocketBase system collection, not imported)'],
-    ['_otps', '_otps: skipped (PocketBase system collection, not imported)'],
+    ['_authOrigins', '_authOrigins: skipped (built into Galley as PocketBase has it)'],
+    ['_externalAuths', '_externalAuths: skipped (built into Galley as PocketBase has it)'],
+    ['_mfas', '_mfas: skipped (built into Galley as PocketBase has it)'],
+    ['_otps', '_otps: skipped (built into Galley as PocketBase has it)'],
   ])('skips %s with a note', (name, note) => {
     const result = convertPocketBaseExport([{ name, type: name === '_superusers' ? 'auth' : 'base', system: true, fields: [] }]);
     expect(result).toEqual({ collections: [], notes: [note] });
@@ -266,7 +289,7 @@ describe('convertPocketBaseExport: pre-0.23 fields', () => {
   it('converted fields of every type load in Galley', () => {
     const target = legacyBase({ name: 'title', type: 'text', options: {} });
     const schema = convertAndLoad([target, ...cases.map(([, f], i) => legacyBase(f, { id: `oldbase_c${i}`, name: `c${i}` }))]);
-    expect(schema.collections).toHaveLength(cases.length + 3); // + target, _superusers, default users (from the "user" field)
+    expect(schema.collections.filter((c) => !c.system)).toHaveLength(cases.length + 2); // + target, default users (from the "user" field)
   });
 
   it('notes an old "user" field', () => {

@@ -182,9 +182,17 @@ const rows: Row[] = [
   },
   { title: 'view reading an unknown table', files: [posts({ type: 'view', viewQuery: 'SELECT id FROM people' })], lines: ['collections/posts.json: /viewQuery: reads unknown collection "people"'] },
   {
-    title: 'view reading a view',
+    title: 'view reading itself',
     files: [posts({ type: 'view', viewQuery: 'SELECT id FROM posts' })],
-    lines: ['collections/posts.json: /viewQuery: reads view "posts"; views may only read base and auth collections'],
+    lines: ['collections/posts.json: /viewQuery: reads itself through "posts" → "posts"'],
+  },
+  {
+    title: 'views reading each other',
+    files: [
+      { file: 'collections/a.json', text: JSON.stringify({ name: 'a', type: 'view', viewQuery: 'SELECT id FROM b', fields: [] }) },
+      { file: 'collections/b.json', text: JSON.stringify({ name: 'b', type: 'view', viewQuery: 'WITH x AS (SELECT id FROM a) SELECT id FROM x', fields: [] }) },
+    ],
+    lines: ['collections/a.json: /viewQuery: reads itself through "a" → "b" → "a"', 'collections/b.json: /viewQuery: reads itself through "b" → "a" → "b"'],
   },
   { title: 'rule that does not parse', files: [posts({ listRule: 'title = ' })], lines: ['collections/posts.json: /listRule: does not parse: expected an operand, found end of input at position 9'] },
   { title: 'rule with a bad operator', files: [posts({ updateRule: 'title == 1' })], lines: ['collections/posts.json: /updateRule: does not parse: invalid operator "==" at position 7'] },

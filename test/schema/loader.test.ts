@@ -151,9 +151,9 @@ describe('normalization', () => {
     expect(get(schema, 'posts').id).toBe('pbc_1125843985');
   });
 
-  it('always has the built-in _superusers', () => {
+  it('always has the built-in _superusers and PocketBase\'s other system collections', () => {
     const schema = buildSchema([]);
-    expect(schema.collections.map((c) => c.name)).toEqual(['_superusers']);
+    expect(schema.collections.map((c) => c.name)).toEqual(['_superusers', '_mfas', '_otps', '_externalAuths', '_authOrigins']);
     const su = get(schema, '_superusers');
     expect(su).toMatchObject({ id: 'pbc_3142635823', type: 'auth', system: true, authToken: { duration: 86400 } });
     expect(su.fields.map((f) => f.name)).toEqual(['id', 'password', 'tokenKey', 'email', 'emailVisibility', 'verified', 'created', 'updated']);
@@ -186,7 +186,7 @@ describe('normalization', () => {
 describe('loadCollections', () => {
   it("loads the repo's collections/ folder", async () => {
     const schema = await loadCollections(REPO_COLLECTIONS);
-    expect(schema.collections.map((c) => c.name)).toEqual(['_superusers', 'comments', 'moderators', 'posts', 'tags', 'users']);
+    expect(schema.collections.map((c) => c.name)).toEqual([...['_superusers', '_mfas', '_otps', '_externalAuths', '_authOrigins'], 'comments', 'moderators', 'posts', 'tags', 'users']);
     expect(schema.warnings).toEqual([]);
     const comments = get(schema, 'comments');
     expect(fieldOf(comments, 'post').collectionId).toBe(get(schema, 'posts').id);
@@ -205,8 +205,8 @@ describe('loadCollections', () => {
       );
       expect(err).toBeInstanceOf(InvalidCollectionsError);
       expect((err as InvalidCollectionsError).problems.map(formatProblem)).toEqual([`${missing}: /: cannot read the collections folder (ENOENT)`]);
-      // An empty folder is fine: only the built-in collection.
-      expect((await loadCollections(dir)).collections.map((c) => c.name)).toEqual(['_superusers']);
+      // An empty folder is fine: only the built-in collections.
+      expect((await loadCollections(dir)).collections.map((c) => c.name)).toEqual(['_superusers', '_mfas', '_otps', '_externalAuths', '_authOrigins']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
