@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, loadEnv } from 'vite';
 import preact from '@preact/preset-vite';
+import { precompress, referenceAssets } from './build-assets';
 
 /**
  * The admin panel (served by Galley at /_/). Works from any working directory:
@@ -9,6 +10,7 @@ import preact from '@preact/preset-vite';
  *                                                (default http://127.0.0.1:8090, `npm run dev`)
  */
 const adminDir = fileURLToPath(new URL('.', import.meta.url));
+const outDir = fileURLToPath(new URL('./dist', import.meta.url));
 
 export default defineConfig(({ mode }) => {
   const env = loadEnv(mode, adminDir, 'GALLEY_ADMIN_');
@@ -18,9 +20,9 @@ export default defineConfig(({ mode }) => {
     base: '/_/',
     envDir: adminDir,
     publicDir: false,
-    plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true })],
+    plugins: [preact({ devToolsEnabled: false, prefreshEnabled: true }), referenceAssets(outDir), precompress(outDir)],
     build: {
-      outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+      outDir,
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: false,

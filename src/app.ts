@@ -5,12 +5,14 @@ import { installLink } from './auth/install.js';
 import { Tokens } from './auth/tokens.js';
 import { createMailer } from './mail/index.js';
 import { createAuthLimiters } from './ratelimit/index.js';
-import { connectDatabase, formatPlan, type ConnectOptions, migrate, type Database, type MigrateResult } from './db/index.js';
+import { connectDatabase, countMigrations, formatPlan, type ConnectOptions, migrate, type Database, type MigrateResult, type SqlRunner } from './db/index.js';
 import type { WritePlugin } from './records/plugins.js';
 import { buildRuntime, type RecordsRuntime, type RuntimeOptions } from './records/runtime.js';
-import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, type InFlight } from './http/index.js';
+import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, REFERENCE_ASSETS, type InFlight } from './http/index.js';
 import { AppHooks } from './hooks/index.js';
 import type { Logger } from './log/index.js';
+import type { Metrics } from './metrics/index.js';
+import { openApiDocument } from './openapi/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
 /** The composition root: everything a command needs, passed explicitly (no module singletons). */
@@ -141,6 +143,10 @@ export async function startServer(app: App): Promise<RunningServer> {
     trustProxy: app.config.trustProxy,
     maxInFlight: app.config.maxInFlight,
     admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(app.db, app.schema, { apply: false, allowDestructive: false })).plan },
+    // Built on the first request after each load (and kept for that schema), not per request.
+    openapi: { document: () => openApiDocument(app.records.schema, { title: app.config.appName }), assetsDir: REFERENCE_ASSETS },
+    compression: app.config.compression,
+    ...(app.config.metrics ? { metrics: { metrics: await serverMetrics(runner), token: app.config.metricsToken } } : {}),
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createHttpServer(http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
@@ -160,6 +166,12 @@ export async function startServer(app: App): Promise<RunningServer> {
       await limiters.close();
     }));
   return { server, url, close };
+}
+
+/** Loaded here rather than at the top: only `serve` needs prom-client, and every CLI command imports this file. */
+async function serverMetrics(runner: SqlRunner): Promise<Metrics> {
+  const { createMetrics } = await import('./metrics/index.js');
+  return createMetrics({ pool: () => runner.stats?.() ?? { total: 0, idle: 0, waiting: 0 }, migrationsApplied: () => countMigrations(runner) });
 }
 
 async function shutdown(app: App, server: Server, inFlight: InFlight | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import { importCommand } from './import-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { serveCommand } from './serve-command.js';
 import { superuserCommand } from './superuser-command.js';
+import { typesCommand } from './types-command.js';
 
 /** Builds the `galley` command line; each action resolves to the process exit code. */
 export function buildCli(setExit: (code: number) => void): Command {
@@ -21,6 +22,7 @@ export function buildCli(setExit: (code: number) => void): Command {
   common(program.command('serve').description('migrate (safe steps only), then serve'))
     .option('--http <host:port>', 'listen address (env GALLEY_HTTP; default 127.0.0.1:8090)')
     .option('--dev', 'watch the collections folder and re-plan on change')
+    .option('--types <file>', 'write TypeScript types of the collections to this file (again after each --dev reload)')
     .action((opts) => run(() => serveCommand(opts)));
   common(program.command('migrate').description('apply the migration plan (or print it with --plan)'))
     .option('--plan', 'print the plan without changing anything')
@@ -30,6 +32,9 @@ export function buildCli(setExit: (code: number) => void): Command {
     .argument('<file>', 'the exported JSON file')
     .option('--force', 'overwrite existing collection files')
     .action((file: string, opts) => run(() => importCommand(file, opts, process.stdout)));
+  common(program.command('types').description('TypeScript types of every collection, with a TypedPocketBase for the pocketbase SDK'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action((opts) => run(() => typesCommand(opts, process.stdout)));
   const superuser = program.command('superuser').description('create, reset or remove superusers (admin panel and API)');
   common(superuser.command('upsert').description('create a superuser, or set the password of an existing one'))
     .argument('<email>')

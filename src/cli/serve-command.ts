@@ -2,6 +2,7 @@ import { createApp, loadSchema, migrateForServe, startServer, type App } from '.
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { describeError } from './exit.js';
+import { writeTypes } from './types-command.js';
 
 /** `galley serve [--http HOST:PORT] [--dev]`: migrate (safe steps only), then serve until SIGTERM/SIGINT. */
 export async function serveCommand(flags: ConfigFlags): Promise<number> {
@@ -14,6 +15,7 @@ export async function serveCommand(flags: ConfigFlags): Promise<number> {
     await app.db.close();
     throw err;
   }
+  await refreshTypes(app);
   const running = await startServer(app);
   // The watcher is ready before "listening" is logged, so no edit made after that line is missed.
   const stopWatching = config.dev ? await watchCollections(app) : async () => {};
@@ -46,10 +48,22 @@ async function watchCollections(app: App): Promise<() => Promise<void>> {
         // Hooks first: a hooks file naming a collection the new files dropped fails before anything changes.
         await app.hooks?.load(app.schema);
         await migrateForServe(app);
+        await refreshTypes(app);
       } catch (err) {
         app.log.error(`collections not applied: ${describeError(err)}`);
       }
     });
   });
   return () => watcher.close();
+}
+
+/** `--types FILE`: the types of the collections being served, rewritten when they change. */
+async function refreshTypes(app: App): Promise<void> {
+  const file = app.config.typesFile;
+  if (!file) return;
+  try {
+    if (await writeTypes(file, app.schema)) app.log.info({ file }, `types written to ${file}`);
+  } catch (err) {
+    app.log.error({ file }, `types not written to ${file}: ${describeError(err)}`);
+  }
 }

@@ -36,6 +36,14 @@ export interface Config {
   maxInFlight: number;
   /** Accept 6-field (seconds) cron schedules in hooks files: for tests and demos only. */
   cronSeconds: boolean;
+  /** `GET /metrics` and the request metrics (default on). */
+  metrics: boolean;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  /** gzip/brotli of responses over 1 KB (default on; turn off when a proxy compresses). */
+  compression: boolean;
+  /** `serve --types FILE`: TypeScript types written at start and after each --dev reload. */
+  typesFile: string | null;
 }
 
 export interface MailConfig {
@@ -65,6 +73,7 @@ export interface ConfigFlags {
   db?: string;
   http?: string;
   dev?: boolean;
+  types?: string;
 }
 
 export const ENV_VARS = {
@@ -87,6 +96,9 @@ export const ENV_VARS = {
   GALLEY_SQLITE_READERS: 'SQLite reader threads for list, count and expand queries, 0 = main connection',
   GALLEY_MAX_IN_FLIGHT: 'requests handled at once before a fast 503, 0 = no limit',
   GALLEY_CRON_SECONDS: 'true: cron schedules may have a seconds field (tests and demos)',
+  GALLEY_METRICS: 'true|false: GET /metrics and request metrics (default true)',
+  GALLEY_METRICS_TOKEN: 'bearer token required by GET /metrics; unset = open',
+  GALLEY_COMPRESSION: 'true|false: gzip/brotli of responses over 1 KB (default true)',
 } as const;
 
 const schema = {
@@ -112,8 +124,13 @@ const schema = {
       required: ['smtpUrl', 'from'],
     },
     redisUrl: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^rediss?://' }] },
+    metrics: { type: 'boolean' },
+    // Visible ASCII without spaces (it travels in a header); 16+ characters so it is not guessable.
+    metricsToken: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^[\\x21-\\x7e]{16,}$' }] },
+    compression: { type: 'boolean' },
+    typesFile: { anyOf: [{ type: 'null' }, { type: 'string', minLength: 1 }] },
   },
-  required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs', 'appName', 'appUrl', 'mail', 'redisUrl', 'rateLimits'],
+  required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs', 'appName', 'appUrl', 'mail', 'redisUrl', 'rateLimits', 'metrics', 'metricsToken', 'compression', 'typesFile'],
 };
 // validateSchema: false skips compiling ajv's meta-schema (~60 ms of every start) to check this constant schema.
 const validate = new Ajv({ allErrors: true, validateSchema: false }).compile<Config>(schema);
@@ -144,6 +161,10 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     sqliteReaders: parseInteger('GALLEY_SQLITE_READERS', env['GALLEY_SQLITE_READERS'] ?? '2'),
     maxInFlight: parseInteger('GALLEY_MAX_IN_FLIGHT', env['GALLEY_MAX_IN_FLIGHT'] ?? '256'),
     cronSeconds: parseBool('GALLEY_CRON_SECONDS', env['GALLEY_CRON_SECONDS']) ?? false,
+    metrics: parseBool('GALLEY_METRICS', env['GALLEY_METRICS']) ?? true,
+    metricsToken: parseMetricsToken(env['GALLEY_METRICS_TOKEN']),
+    compression: parseBool('GALLEY_COMPRESSION', env['GALLEY_COMPRESSION']) ?? true,
+    typesFile: flags.types ? resolve(flags.types) : null,
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
@@ -163,6 +184,13 @@ function parseTrustProxy(value: string | undefined): number | string | false {
   if (/^true$/i.test(value.trim())) throw new ConfigError('Invalid GALLEY_TRUST_PROXY "true": name the proxies (hop count, addresses or subnets) so clients cannot forge their IP');
   if (!/^[\w.:/,\s-]+$/.test(value)) throw new ConfigError(`Invalid GALLEY_TRUST_PROXY "${value}": expected a hop count or addresses/subnets`);
   return value.trim();
+}
+
+/** A bearer token: visible ASCII, no spaces, 16+ characters. The message never repeats the value (a secret). */
+function parseMetricsToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (!/^[\x21-\x7e]{16,}$/.test(value)) throw new ConfigError('Invalid GALLEY_METRICS_TOKEN: expected at least 16 visible ASCII characters without spaces');
+  return value;
 }
 
 /** `N/SECONDS` (e.g. `60/60`), or `0` for no limit. */

@@ -46,3 +46,9 @@ export async function readHistory(exec: Executor): Promise<HistoryEntry[]> {
     sql: String(r['sql']),
   }));
 }
+
+/** How many migrations this database has recorded (0 before the first), for metrics. */
+export async function countMigrations(exec: { all(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> }): Promise<number> {
+  const rows = await exec.all(`SELECT COUNT(*) AS "n" FROM "${HISTORY_TABLE}"`, []);
+  return Number(rows[0]?.['n'] ?? 0);
+}

@@ -1,11 +1,11 @@
 export { connectDatabase, type ConnectOptions, type Database } from './connect.js';
 export { dialectFor, type DialectName } from './dialects/index.js';
 export type { Executor, Row } from './executor.js';
-export { readHistory, HISTORY_TABLE } from './history.js';
+export { countMigrations, readHistory, HISTORY_TABLE } from './history.js';
 export { migrate, MigrationFailedError, MigrationRefusedError, type MigrateOptions, type MigrateResult } from './migrate.js';
 export { decodeValue, decodeDate, encodeValue } from './codec.js';
 export { buildModel, junctionName, VERSION_COLUMN, type ColumnSpec, type PhysicalModel, type TableSpec } from './model.js';
-export { isRetryableTransactionError, type SqlRunner } from './runner.js';
+export { isRetryableTransactionError, type PoolStats, type SqlRunner } from './runner.js';
 export { formatPlan, destructiveSteps, type Plan, type PlanStep, type Risk } from './plan-types.js';
 export { inMigrationTransaction, knexExecutor } from './transaction.js';
 export { CRON_RUNS_TABLE, ensureSystemTables, IDEMPOTENCY_TABLE, RATE_LIMITS_TABLE, SECRETS_TABLE } from './system-tables.js';

@@ -38,6 +38,16 @@ export interface SqlRunner {
    */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connections right now, for metrics (absent on a transaction's runner). */
+  stats?(): PoolStats;
+}
+
+/** PostgreSQL: pg.Pool's counts. SQLite: its one connection, busy while a transaction holds it. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Callers queued for a connection (PostgreSQL) or for the transaction lock (SQLite). */
+  waiting: number;
 }
 
 const STATEMENT_CACHE_SIZE = 1000;
@@ -60,10 +70,16 @@ class BoundedCache<V> {
 /** A FIFO lock: SQLite has one connection, so a transaction must keep other requests out until it ends. */
 class Lock {
   private tail: Promise<void> = Promise.resolve();
+  /** Acquirers not yet holding the lock. */
+  waiting = 0;
   acquire(): Promise<() => void> {
     let release!: () => void;
     const next = new Promise<void>((r) => (release = r));
-    const ready = this.tail.then(() => release);
+    this.waiting++;
+    const ready = this.tail.then(() => {
+      this.waiting--;
+      return release;
+    });
     this.tail = this.tail.then(() => next);
     return ready;
   }
@@ -180,6 +196,7 @@ export function sqliteRunner(file: string, options: RunnerOptions = {}): SqlRunn
       await readers?.close();
       db.close();
     },
+    stats: () => ({ total: 1, idle: inTransaction ? 0 : 1, waiting: lock.waiting }),
   };
 }
 
@@ -225,6 +242,7 @@ export function postgresRunner(url: string, poolMax: number, options: RunnerOpti
     ...over(pool),
     transaction: runTransaction,
     close: () => pool.end(),
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 
   async function runTransaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {

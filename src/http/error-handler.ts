@@ -10,6 +10,9 @@ export interface ErrorBody {
   data: Record<string, unknown>;
 }
 
+/** `res.locals` key of the error code a response carries. */
+export const ERROR_CODE_LOCAL = 'galleyErrorCode';
+
 export function errorBody(err: AppError): ErrorBody {
   return { status: err.status, code: err.code, message: err.message, data: err.data };
 }
@@ -19,6 +22,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = toAppError(err);
     if (appError.status >= 500) log.error({ err, reqId: req.headers['x-request-id'] }, 'request failed');
+    // The request's log line (request-id.ts) carries the code next to its request id.
+    res.locals[ERROR_CODE_LOCAL] = appError.code;
     if (res.headersSent) return;
     res.status(appError.status).json(errorBody(appError));
   };

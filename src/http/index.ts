@@ -4,6 +4,9 @@ import type { Logger } from '../log/index.js';
 import { errorHandler, notFound } from './error-handler.js';
 import { admission } from './admission.js';
 import { attachInFlight } from './in-flight.js';
+import { compressResponses } from './compression.js';
+import { metricsRoutes, requestMetrics, type MetricsHttpDeps } from './metrics.js';
+import { openApiRoutes, type OpenApiHttpDeps } from './routes-openapi.js';
 import { requestLogger } from './request-id.js';
 import { healthRoutes } from './routes-health.js';
 import { batchRoutes } from './routes-batch.js';
@@ -28,6 +31,12 @@ export interface HttpDeps {
   maxInFlight?: number;
   /** The hooks files' custom routes (routerAdd). */
   hooks?: AppHooks;
+  /** Request metrics and `GET /metrics`. */
+  metrics?: MetricsHttpDeps;
+  /** `GET /api/openapi.json` and the reference page `/api/docs`. */
+  openapi?: OpenApiHttpDeps;
+  /** gzip/brotli of responses over 1 KB (default true). */
+  compression?: boolean;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -38,9 +47,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLogger(deps.log));
+  if (deps.metrics) app.use(requestMetrics(deps.metrics.metrics.http));
   app.use(admission(deps.maxInFlight ?? 0));
+  if (deps.compression !== false) app.use(compressResponses());
   app.use(securityHeaders);
   app.use(healthRoutes());
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics));
+  if (deps.openapi) app.use(openApiRoutes(deps.openapi));
   if (deps.records) {
     if (deps.auth) app.use(authRoutes(deps.records, deps.auth));
     app.use(recordRoutes(deps.records));
@@ -61,3 +74,5 @@ export { appInFlight, type InFlight } from './in-flight.js';
 export type { RecordsHttpDeps } from './routes-records.js';
 export type { AuthHttpDeps } from './routes-auth.js';
 export { ADMIN_DIST, type AdminHttpDeps } from './routes-admin.js';
+export { REFERENCE_ASSETS, type OpenApiHttpDeps } from './routes-openapi.js';
+export type { MetricsHttpDeps } from './metrics.js';

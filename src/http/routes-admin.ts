@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { Router } from 'express';
+import expressStaticGzip from 'express-static-gzip';
 import type { Plan } from '../db/index.js';
 import { handle, type RecordsHttpDeps } from './routes-records.js';
 import { requireSuperuser } from './routes-collections.js';
@@ -36,7 +37,11 @@ export function adminRoutes(records: RecordsHttpDeps, deps: AdminHttpDeps): Rout
   router.get('/_', (req, res, next) => (req.path === '/_' && !req.originalUrl.startsWith('/_/') ? res.redirect(301, '/_/') : next()));
   if (existsSync(join(deps.distDir, 'index.html'))) {
     // Hashed asset names never change content: cache them for a year; index.html is always revalidated.
-    router.use('/_/assets', express.static(join(deps.distDir, 'assets'), { immutable: true, maxAge: '1y', index: false }));
+    // The build wrote a .br and a .gz beside each one: sent by Accept-Encoding, never compressed per request.
+    router.use(
+      '/_/assets',
+      expressStaticGzip(join(deps.distDir, 'assets'), { enableBrotli: true, orderPreference: ['br', 'gzip'], index: false, serveStatic: { immutable: true, maxAge: '1y', index: false } }),
+    );
     router.use('/_', express.static(deps.distDir, { index: false, maxAge: 0 }));
     router.get('/_/', (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');

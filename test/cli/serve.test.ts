@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/index.js';
 import { runCli, startServe, type ServeHandle } from '../helpers/cli.js';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../helpers/dialects.js';
+import { eventually } from '../helpers/wait.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,15 +22,6 @@ function writeCollections(dir: string, ...collections: Json[]): void {
 
 async function columns(db: Database, table: string): Promise<string[]> {
   return Object.keys(await db.knex(table).columnInfo()).filter((c) => c !== '_galley_version').sort();
-}
-
-/** Polls `check` until it returns true (or fails after `timeoutMs`). */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.each(DIALECTS)('galley serve (%s)', (dialect) => {

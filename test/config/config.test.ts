@@ -53,4 +53,27 @@ describe('loadConfig', () => {
     expect(() => load({ [name]: value })).toThrow(ConfigError);
     expect(() => load({ [name]: value })).toThrow(message);
   });
+
+  it('metrics and compression are on by default; GALLEY_METRICS / GALLEY_COMPRESSION turn them off', () => {
+    const c = load();
+    expect([c.metrics, c.metricsToken, c.compression, c.typesFile]).toEqual([true, null, true, null]);
+    const off = load({ GALLEY_METRICS: 'false', GALLEY_COMPRESSION: '0' });
+    expect([off.metrics, off.compression]).toEqual([false, false]);
+    expect(load({ GALLEY_METRICS_TOKEN: 'a-long-enough-token!' }).metricsToken).toBe('a-long-enough-token!');
+    expect(load({}, { types: 'src/galley.ts' }).typesFile).toMatch(/\/src\/galley\.ts$/);
+  });
+
+  it.each([
+    ['GALLEY_METRICS', 'maybe', /GALLEY_METRICS/],
+    ['GALLEY_COMPRESSION', 'on', /GALLEY_COMPRESSION/],
+    ['GALLEY_METRICS_TOKEN', 'short-secret', /at least 16/],
+    ['GALLEY_METRICS_TOKEN', 'has a space in the middle', /without spaces/],
+  ])('%s=%s is a configuration error', (name, value, message) => {
+    expect(() => load({ [name]: value })).toThrow(ConfigError);
+    expect(() => load({ [name]: value })).toThrow(message);
+  });
+
+  it('an invalid metrics token is never repeated in the message (it is a secret)', () => {
+    expect(() => load({ GALLEY_METRICS_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
 });

@@ -7,8 +7,10 @@ import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
 import { createAuthLimiters } from '../../src/ratelimit/index.js';
-import { migrate, type ConnectOptions, type DialectName, type SqlRunner } from '../../src/db/index.js';
-import { createHttpApp, createHttpServer } from '../../src/http/index.js';
+import { countMigrations, migrate, type ConnectOptions, type DialectName, type SqlRunner } from '../../src/db/index.js';
+import { ADMIN_DIST, createHttpApp, createHttpServer, REFERENCE_ASSETS } from '../../src/http/index.js';
+import { createMetrics, type Metrics } from '../../src/metrics/index.js';
+import { openApiDocument } from '../../src/openapi/index.js';
 import { createRecord } from '../../src/records/service.js';
 import type { WritePlugin } from '../../src/records/plugins.js';
 import type { RequestInfo } from '../../src/records/types.js';
@@ -30,6 +32,8 @@ export interface TestApp {
   superuserToken(): Promise<string>;
   /** Creates a record as a superuser through the records service; returns the API record. */
   seed(collection: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The app's metrics (as `GET /metrics` renders them). */
+  metrics: Metrics;
   /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -53,6 +57,12 @@ export interface TestAppOptions {
   hooksDir?: string;
   /** Sees every statement the records API runs for a request (text and values), e.g. to EXPLAIN it. */
   onSql?: (text: string, values: readonly unknown[]) => void;
+  /** GALLEY_METRICS_TOKEN; default none. */
+  metricsToken?: string;
+  /** Default true, as in production. */
+  compression?: boolean;
+  /** Mount the admin panel's routes too (`/_/`, `GET /api/galley/migrations`). */
+  admin?: boolean;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -76,12 +86,18 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const plainMailer = createMailer({ smtpUrl: options.smtpUrl ?? null, from: 'Galley Test <galley@example.com>' }, log);
   const mailer = app.hooks ? app.hooks.mailer(plainMailer) : plainMailer;
   const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
+  // Node's default metrics (event-loop monitors) are left out: a test process builds hundreds of apps.
+  const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
   const http = createHttpApp({
     log,
     records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     maxInFlight: options.maxInFlight ?? 0,
     ...(app.hooks ? { hooks: app.hooks } : {}),
+    openapi: { document: () => openApiDocument(app.records.schema), assetsDir: REFERENCE_ASSETS },
+    metrics: { metrics, token: options.metricsToken ?? null },
+    compression: options.compression ?? true,
+    ...(options.admin ? { admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(t.db, app.records.schema, { apply: false, allowDestructive: false })).plan } } : {}),
   });
   let server: Server | null = null;
   let n = 0;
@@ -91,6 +107,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     app,
     http,
     tokens,
+    metrics,
     seed,
     async superuserToken() {
       const email = `root${++n}_${Date.now()}@example.com`;

@@ -11,7 +11,7 @@ export interface CliOptions {
   cwd?: string;
   /** Environment overrides; `undefined` removes a variable. Galley's own variables are cleared unless given. */
   env?: Record<string, string | undefined>;
-  /** Kill the child and fail after this many milliseconds (default 30 s). */
+  /** runCli: kill the child and fail after this many milliseconds (default 30 s); startServe: how long to wait for the listening line (default 20 s). */
   timeoutMs?: number;
 }
 
@@ -22,7 +22,7 @@ export interface CliResult {
   stderr: string;
 }
 
-const GALLEY_ENV = ['DATABASE_URL', 'GALLEY_COLLECTIONS', 'GALLEY_DATA', 'GALLEY_HTTP', 'GALLEY_LOG_LEVEL', 'GALLEY_LOG_PRETTY', 'GALLEY_SHUTDOWN_TIMEOUT_MS', 'GALLEY_DEBUG'];
+const GALLEY_ENV = ['DATABASE_URL', 'GALLEY_COLLECTIONS', 'GALLEY_DATA', 'GALLEY_HTTP', 'GALLEY_LOG_LEVEL', 'GALLEY_LOG_PRETTY', 'GALLEY_SHUTDOWN_TIMEOUT_MS', 'GALLEY_DEBUG', 'GALLEY_METRICS', 'GALLEY_METRICS_TOKEN', 'GALLEY_COMPRESSION'];
 
 function childEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', GALLEY_LOG_PRETTY: 'false' };
