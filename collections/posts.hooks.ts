@@ -29,7 +29,8 @@ function now(): string {
 
 async function preparePost(e: RecordEvent): Promise<void> {
   const post = e.record;
-  if (!post['slug'] && post['title']) post['slug'] = slugify(String(post['title']));
+  // A title with no Latin letters or digits slugs to nothing: the id keeps the unique slug filled.
+  if (!post['slug'] && post['title']) post['slug'] = slugify(String(post['title'])) || String(post['id']);
   const published = post['status'] === 'published';
   if (published && isBlank(post['body'])) {
     throw new ApiError(400, e.original ? 'Failed to update record.' : 'Failed to create record.', {

@@ -321,7 +321,8 @@ export const postgresQueryDialect: QueryDialect = {
   text: pgText,
   lower: (v) => fmt`translate(${pgText(v)}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}')`,
   equalsNocase: (column, value) =>
-    fmt`(lower(${column}) = lower(${value}) AND translate(${column}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}') = translate(${value}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}'))`,
+    // Both sides folded under "C" (ASCII only), the column's collation, so its lower() index serves it.
+    fmt`(lower(${column}) = lower(${value} COLLATE "C") AND translate(${column}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}') = translate(${value}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}'))`,
   like(a, b, negate) {
     const not = negate ? 'NOT ' : '';
     const left = fmt`translate(${pgText(a)}, '${sql(ASCII_UPPER)}', '${sql(ASCII_LOWER)}')`;

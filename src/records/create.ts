@@ -27,12 +27,13 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
   if (Object.keys(input.errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, input.errors);
   setAutodates(rt, input.values, null, formatDate(new Date()), true);
   if (rt.collection.name === '_superusers') input.values['verified'] = true;
-  const validation = { isNew: true, changed: input.changed, newPassword: input.newPassword, existing: null };
+  const validation = { isNew: true, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: null };
   const errors = await fieldErrors(deps, rt, input.values, validation);
   if (Object.keys(errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, errors);
   const authIdTaken = await authIdError(deps.runner, deps.runtime, rt, String(input.values['id']));
   if (authIdTaken) throw await createRefusal(deps, rt, input.values, requestInfo, authIdTaken);
   if (input.newPassword !== undefined) input.values['password'] = await hashPassword(input.newPassword);
+  for (const [name, plain] of Object.entries(input.otherPasswords ?? {})) input.values[name] = await hashPassword(plain);
   const rule = ruleSql(deps.runtime, rt, 'createRule', requestInfo);
   const stages = rt.stages.create;
   if (!rule && rt.junctions.length === 0 && !stages.inTransaction && !deps.session && !options.uploads?.length) {

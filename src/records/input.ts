@@ -24,6 +24,8 @@ export interface ResolvedInput {
   errors: FieldErrors;
   /** The plain new auth password, to hash; `values.password` keeps the old hash (or '' when cleared). */
   newPassword?: string;
+  /** Plain values of a base collection's password fields (PocketBase hashes them too): validated, then hashed. */
+  otherPasswords?: Record<string, string>;
   /**
    * The submitted `oldPassword` when it must be verified against the stored hash (a non-manager
    * changing the password); a mismatch is `validation_invalid_old_password`.
@@ -62,6 +64,7 @@ export function compileInputResolver(collection: Collection): InputResolver {
     const body: Record<string, unknown> = { ...data };
     const changed = new Set<string>();
     let newPassword: string | undefined;
+    const otherPasswords: Record<string, string> = {};
 
     // Shortest key first, as PocketBase does, so `tags` is set before `tags+` appends to it.
     for (const key of Object.keys(data).sort((a, b) => a.length - b.length)) {
@@ -75,9 +78,9 @@ export function compileInputResolver(collection: Collection): InputResolver {
         continue;
       }
       if (field.type === 'password') {
-        if (!(isAuth && field.name === 'password')) continue; // other password fields would need hashing of their own: not supported yet
         const plain = castToString(data[key]);
-        newPassword = plain === '' ? undefined : plain;
+        if (isAuth && field.name === 'password') newPassword = plain === '' ? undefined : plain;
+        else if (plain !== '') otherPasswords[field.name] = plain;
         if (plain === '') values[field.name] = ''; // PocketBase clears the hash, so `required` catches it
         body[field.name] = plain;
         changed.add(field.name);
@@ -93,6 +96,7 @@ export function compileInputResolver(collection: Collection): InputResolver {
     if (!isNew && changed.has('id') && values['id'] !== opts.existing?.['id']) errors['id'] = { ...PK_CHANGE };
     const result: ResolvedInput = { values, changed, body, errors };
     if (newPassword !== undefined) result.newPassword = newPassword;
+    if (Object.keys(otherPasswords).length > 0) result.otherPasswords = otherPasswords;
     if (isAuth) checkAuthForm(result, data, opts);
     return result;
   };

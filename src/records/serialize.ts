@@ -15,7 +15,7 @@ const NEVER_SHOWN = new Set(['password', 'tokenKey']);
 
 /**
  * The record as the requester may see it (§1.3): hidden fields only for superusers,
- * auth `password`/`tokenKey` never, `email` only when visible, plus `collectionId`,
+ * password fields and auth `tokenKey` never, `email` only when visible, plus `collectionId`,
  * `collectionName` and `expand` — keys in alphabetical order, as PocketBase's map.
  */
 export function present(item: Presentable, info: RequestInfo, showEmail = false): ApiRecord {
@@ -64,7 +64,8 @@ function outputOrder(rt: CollectionRuntime): OutputKey[] {
     ['expand', { kind: 'expand' }],
   ];
   for (const field of rt.collection.fields) {
-    if (isAuth && NEVER_SHOWN.has(field.name)) continue;
+    // A password field's hash is never shown, whatever the collection (PocketBase's too).
+    if ((isAuth && NEVER_SHOWN.has(field.name)) || field.type === 'password') continue;
     keys.push([field.name, { kind: 'field', name: field.name, hidden: field.hidden, email: isAuth && field.name === 'email' }]);
   }
   order = keys.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, k]) => k);

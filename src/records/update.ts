@@ -48,12 +48,13 @@ export async function updateRecord(deps: RecordsDeps, collection: string, id: st
       throw new AppError('update_failed', undefined, { oldPassword: { code: 'validation_invalid_old_password', message: 'Missing or invalid old password.' } });
     }
     setAutodates(rt, input.values, input.changed, formatDate(new Date()), false);
-    const errors = await fieldErrors(tx, rt, input.values, { isNew: false, changed: input.changed, newPassword: input.newPassword, existing: stored });
+    const errors = await fieldErrors(tx, rt, input.values, { isNew: false, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: stored });
     if (Object.keys(errors).length > 0) throw new AppError('update_failed', undefined, errors);
     if (input.newPassword !== undefined) {
       input.values['password'] = await hashPassword(input.newPassword);
       input.changed.add('password');
     }
+    for (const [name, plain] of Object.entries(input.otherPasswords ?? {})) input.values[name] = await hashPassword(plain);
     rotateTokenKey(rt, input.values, input.changed, stored);
     await saveUpdate(tx, rt, existing, input.values, input.changed, info, { uploads: options.uploads ?? [], cause: 'request' });
     const saved = await loadOne(tx, rt, id, null);

@@ -8,6 +8,8 @@ export interface ValidationContext {
   changed: Set<string>;
   /** The plain auth password being set, if any (its length/pattern are checked, not the hash's). */
   newPassword?: string;
+  /** The plain values of other password fields being set. */
+  otherPasswords?: Record<string, string> | undefined;
   /**
    * The stored record on update. File fields may only keep filenames it already has; without it an
    * update cannot tell kept files from invented ones and that check is skipped.
@@ -226,7 +228,7 @@ function passwordCheck(field: Field, isAuthPassword: boolean): FieldCheck {
     ['pattern', invalidFormat],
   ]);
   return (values, ctx) => {
-    const plain = isAuthPassword ? (ctx.newPassword ?? '') : '';
+    const plain = (isAuthPassword ? ctx.newPassword : ctx.otherPasswords?.[field.name]) ?? '';
     const hash = values[field.name];
     if (field.required && plain === '' && (typeof hash !== 'string' || hash === '')) return required();
     return plain === '' ? undefined : rule(plain);
