@@ -399,7 +399,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await page.evaluate(`(() => { const b = document.getElementById(${JSON.stringify(`open-${id}`)}); b.replaceWith(b.cloneNode(true)); })()`);
     await page.keyboard.press('Escape');
     await editor().waitFor({ state: 'hidden' });
-    expect(await focused()).toBe(`open-${id}`);
+    await expect.poll(focused).toBe(`open-${id}`);
     // The page's own view of its rows was tampered with above: start the next test from a fresh load.
     await page.reload();
   }, SLOW);
