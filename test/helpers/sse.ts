@@ -81,3 +81,19 @@ export class SseStream {
     }
   }
 }
+
+/** `POST /api/realtime` with a JSON body (a string is sent as is); the parsed answer. */
+export async function postSubscriptions(baseUrl: string, body: unknown, token?: string | null): Promise<{ status: number; body: Record<string, unknown> | null }> {
+  const res = await fetch(`${baseUrl}/api/realtime`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: token } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+/** `?options=` of a topic, as the SDK writes it. */
+export function withOptions(topic: string, options: { query?: Record<string, string>; headers?: Record<string, string> }): string {
+  return `${topic}?options=${encodeURIComponent(JSON.stringify(options))}`;
+}
