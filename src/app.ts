@@ -180,7 +180,15 @@ export async function startServer(app: App): Promise<RunningServer> {
  */
 export async function startRealtime(app: App, metrics: Metrics | null): Promise<Realtime> {
   const { Realtime } = await import('./realtime/index.js');
-  const realtime = new Realtime({ runtime: () => app.records, runner: app.db.runner(), log: app.log, limits: { ...app.config.realtime }, ...(metrics ? { metrics: metrics.realtime } : {}) });
+  const realtime = new Realtime({
+    runtime: () => app.records,
+    runner: app.db.runner(),
+    log: app.log,
+    limits: { ...app.config.realtime },
+    listenUrl: app.config.databaseUrl,
+    ...(metrics ? { metrics: metrics.realtime } : {}),
+  });
+  await realtime.start();
   app.realtime = realtime;
   app.plugins.push(realtime.plugin);
   if (app.hooks) app.hooks.services.realtime = realtime;

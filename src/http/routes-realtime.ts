@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors/index.js';
 import type { Realtime } from '../realtime/index.js';
-import { MAX_TOPIC_LENGTH, MAX_TOPICS, parseSubscription } from '../realtime/topics.js';
+import { MAX_TOPIC_LENGTH, MAX_TOPICS } from '../realtime/topics.js';
 import { readRequestBody } from './body.js';
 import { authOf, handle, type RecordsHttpDeps } from './routes-records.js';
 
@@ -33,21 +33,17 @@ export function realtimeRoutes(records: RecordsHttpDeps, deps: RealtimeHttpDeps)
     res.flushHeaders();
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
-    hub.connect(res, clientIp(req));
+    deps.realtime.connect(res, clientIp(req)).catch((err: unknown) => {
+      res.destroy();
+      next(err);
+    });
   });
 
   router.post(
     '/api/realtime',
     handle(async (req) => {
       const { clientId, subscriptions } = readForm((await readRequestBody(req)).data);
-      const client = hub.client(clientId);
-      if (!client) throw new AppError('not_found', 'Missing or invalid client id.');
-      if (client.ip !== clientIp(req)) throw new AppError('bad_request', 'Invalid realtime client.');
-      const auth = await authOf(records, req);
-      const previous = client.auth ? `${client.auth.collection.id}/${String(client.auth.record['id'])}` : '';
-      const current = auth ? `${auth.collection.id}/${String(auth.record['id'])}` : '';
-      if (previous !== '' && previous !== current) throw new AppError('forbidden', "The current and the previous request authorization don't match.");
-      hub.subscribe(client, auth, subscriptions.map(parseSubscription));
+      await deps.realtime.subscribe(clientId, clientIp(req), await authOf(records, req), subscriptions);
       return { status: 204 };
     }),
   );

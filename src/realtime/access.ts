@@ -2,6 +2,7 @@ import type { SqlRunner } from '../db/index.js';
 import { fmt, joinSql, sql, type Sql } from '../query/index.js';
 import { allOf, clientFilterSql, ruleSqlOrDeny } from '../records/access.js';
 import { respond } from '../records/read.js';
+import { virtualRow } from '../records/virtual-row.js';
 import type { CollectionRuntime, RecordsRuntime } from '../records/runtime.js';
 import type { ApiRecord, AuthIdentity, RequestInfo } from '../records/types.js';
 import { eventJson, type SseClient } from './sse.js';
@@ -47,10 +48,10 @@ const CONDITIONS_PER_QUERY = 400;
  * query that loads the record and evaluates each group's condition as a column. The payload is
  * then built once per distinct shape (visibility, expand, fields), not once per subscriber.
  */
-export async function deliveriesFor(deps: AccessDeps, rt: CollectionRuntime, id: string, action: string, targets: Target[]): Promise<Delivery[]> {
+export async function deliveriesFor(deps: AccessDeps, rt: CollectionRuntime, id: string, action: string, targets: Target[], deleted?: ApiRecord): Promise<Delivery[]> {
   const groups = groupTargets(deps.runtime, rt, targets);
   if (groups.length === 0) return [];
-  const loaded = await checkGroups(deps, rt, id, groups);
+  const loaded = await checkGroups(deps, rt, id, groups, deleted);
   if (!loaded) return [];
   const shapes = new Map<string, Promise<string | null>>();
   const out: Delivery[] = [];
@@ -107,9 +108,23 @@ function condition(runtime: RecordsRuntime, rt: CollectionRuntime, kind: 'list' 
   }
 }
 
-/** Loads the record and evaluates the groups' conditions with it; null when the record is gone. */
-async function checkGroups(deps: AccessDeps, rt: CollectionRuntime, id: string, groups: AccessGroup[]): Promise<ApiRecord | null> {
+/**
+ * Loads the record and evaluates the groups' conditions with it; null when the record is gone.
+ * A record another node deleted is no longer stored: its conditions are evaluated on its values
+ * as a one-row SELECT (related records as they are now).
+ */
+async function checkGroups(deps: AccessDeps, rt: CollectionRuntime, id: string, groups: AccessGroup[], deleted?: ApiRecord): Promise<ApiRecord | null> {
   const pending = groups.filter((g) => g.cond !== null);
+  if (deleted) {
+    for (let i = 0; i < pending.length; i += CONDITIONS_PER_QUERY) {
+      const chunk = pending.slice(i, i + CONDITIONS_PER_QUERY);
+      const columns = chunk.map((g, n) => fmt`CASE WHEN ${g.cond!} THEN 1 ELSE 0 END AS ${sql(`"_rt${n}"`)}`);
+      const query = fmt`SELECT ${joinSql(columns, ', ')} FROM (${virtualRow(rt, deleted, deps.runner.dialect)}) r`;
+      const row = (await deps.runner.all(query.text, query.values))[0] ?? {};
+      chunk.forEach((g, n) => (g.passed = Number(row[`_rt${n}`]) === 1));
+    }
+    return deleted;
+  }
   let record: ApiRecord | null = null;
   let first = true;
   for (let i = 0; first || i < pending.length; i += CONDITIONS_PER_QUERY) {

@@ -11,6 +11,8 @@ export interface HubOptions extends SseLimits {
   maxClients: number;
   log: Logger;
   metrics?: RealtimeMetrics;
+  /** A stream closed (the bus forgets which node held it). */
+  onClose?(client: SseClient): void;
 }
 
 const NO_METRICS: RealtimeMetrics = { connectionOpened() {}, connectionClosed() {}, subscriptionsChanged() {}, eventSent() {} };
@@ -36,12 +38,11 @@ export class Hub {
     return this.clients.size >= this.options.maxClients;
   }
 
-  /** Registers a new stream (the caller has written the headers) and sends PB_CONNECT. */
+  /** Registers a new stream (the caller has written the headers); PB_CONNECT is the caller's to send. */
   connect(res: ServerResponse, ip: string): SseClient {
     const client = new SseClient(res, ip, this.options, (c, reason) => this.closed(c, reason));
     this.clients.set(client.id, client);
     this.metrics.connectionOpened();
-    client.send('PB_CONNECT', eventJson({ clientId: client.id }));
     return client;
   }
 
@@ -112,6 +113,7 @@ export class Hub {
     this.metrics.subscriptionsChanged(-client.subscriptions.size);
     this.unindex(client);
     this.metrics.connectionClosed();
+    this.options.onClose?.(client);
     if (reason === 'buffer') this.options.log.warn({ clientId: client.id, ip: client.ip }, `realtime: dropped client ${client.id}: its unsent output passed ${this.options.maxBufferBytes} bytes (slow or stalled reader)`);
     else this.options.log.debug({ clientId: client.id, reason }, 'realtime: stream closed');
   }

@@ -87,7 +87,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const runner = t.db.runner();
   // Node's default metrics (event-loop monitors) are left out: a test process builds hundreds of apps.
   const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
-  const realtime = new Realtime({ runtime: () => app.records, runner, log, metrics: metrics.realtime, ...(options.realtime ? { limits: options.realtime } : {}) });
+  const realtime = new Realtime({ runtime: () => app.records, runner, log, metrics: metrics.realtime, listenUrl: t.url, ...(options.realtime ? { limits: options.realtime } : {}) });
+  await realtime.start();
   app.realtime = realtime;
   app.plugins.push(realtime.plugin);
   if (app.hooks) app.hooks.services.realtime = realtime;
