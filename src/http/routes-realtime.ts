@@ -50,8 +50,9 @@ export function realtimeRoutes(records: RecordsHttpDeps, deps: RealtimeHttpDeps)
   return router;
 }
 
+/** The client's address; an IPv4 client of a dual-stack socket (`::ffff:1.2.3.4`) is the same client as `1.2.3.4`. */
 function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? '';
+  return (req.ip ?? req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 }
 
 /** The form of PocketBase's realtimeSubscribeForm: its types first (a 400 on bad formatting), then its validation. */
