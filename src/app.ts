@@ -178,7 +178,7 @@ export async function startServer(app: App): Promise<RunningServer> {
  * Realtime joins the write pipeline (after the hooks: events leave after the after-hooks) and
  * serves `e.app.realtime` in hooks. Loaded here: only `serve` streams events.
  */
-export async function startRealtime(app: App, metrics: Metrics | null): Promise<Realtime> {
+export async function startRealtime(app: App, metrics: Metrics | null, options: { publishOnly?: boolean } = {}): Promise<Realtime> {
   const { Realtime } = await import('./realtime/index.js');
   const realtime = new Realtime({
     runtime: () => app.records,
@@ -186,6 +186,7 @@ export async function startRealtime(app: App, metrics: Metrics | null): Promise<
     log: app.log,
     limits: { ...app.config.realtime },
     listenUrl: app.config.databaseUrl,
+    ...(options.publishOnly ? { publishOnly: true } : {}),
     ...(metrics ? { metrics: metrics.realtime } : {}),
   });
   await realtime.start();

@@ -33,6 +33,8 @@ export interface RealtimeOptions {
   limits?: Partial<RealtimeLimits>;
   /** PostgreSQL: the database URL, for the LISTEN connection that joins this node to the others. */
   listenUrl?: string;
+  /** Publish to the other nodes without listening (one-shot commands: the CLI). */
+  publishOnly?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export class Realtime {
   async start(): Promise<void> {
     if (!this.options.listenUrl || this.options.runner.dialect !== 'postgres') return;
     const { PgBus } = await import('./pg-bus.js');
-    this.bus = await PgBus.start(this.options.listenUrl, this.options.runner, this.options.log, (msg) => this.remote(msg));
+    this.bus = await PgBus.start(this.options.listenUrl, this.options.runner, this.options.log, (msg) => this.remote(msg), !this.options.publishOnly);
   }
 
   /**

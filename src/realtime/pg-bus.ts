@@ -54,7 +54,8 @@ export class PgBus {
     this.connected = new Promise((r) => (this.markConnected = r));
   }
 
-  static async start(url: string, runner: SqlRunner, log: Logger, onMessage: (msg: BusMessage) => void): Promise<PgBus> {
+  /** `listen: false` (one-shot commands such as the CLI): publish only, no LISTEN connection. */
+  static async start(url: string, runner: SqlRunner, log: Logger, onMessage: (msg: BusMessage) => void, listen = true): Promise<PgBus> {
     const schema = String((await runner.all('SELECT current_schema() AS "s"', []))[0]?.['s'] ?? 'public');
     const channel = `galley_rt_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}`;
     await runner.transaction(async (tx) => {
@@ -66,7 +67,7 @@ export class PgBus {
     // Streams of a node that died without cleaning up are past their maximum age (30 minutes) by now.
     await runner.run(`DELETE FROM "${CLIENTS}" WHERE "created_at" < ?`, [Date.now() - 31 * 60_000]);
     const bus = new PgBus(url, runner, channel, log, onMessage);
-    await bus.connect();
+    if (listen) await bus.connect();
     return bus;
   }
 

@@ -35,6 +35,8 @@ export interface TestApp {
   seed(collection: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The app's metrics (as `GET /metrics` renders them). */
   metrics: Metrics;
+  /** The database URL, for other processes (the CLI) on the same database. */
+  dbUrl: string;
   /** The app's realtime service (SSE clients, the write-pipeline plugin). */
   realtime: Realtime;
   /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
@@ -120,6 +122,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     tokens,
     metrics,
     realtime,
+    dbUrl: t.url,
     seed,
     async superuserToken() {
       const email = `root${++n}_${Date.now()}@example.com`;

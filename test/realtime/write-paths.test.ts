@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestApp, EXAMPLE_COLLECTIONS, type TestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { postSubscriptions, SseStream } from '../helpers/sse.js';
 import { eventually } from '../helpers/wait.js';
@@ -84,6 +85,14 @@ describe.each(DIALECTS)('realtime write paths (%s)', (dialect) => {
     const custom = await s.next((m) => m.event === 'tag-created');
     expect(JSON.parse(custom.data)).toEqual({ name: `from-hook-${dialect}` });
   });
+
+  it.runIf(dialect === 'postgres')('publishes the writes of the CLI (another process) on PostgreSQL', async () => {
+    const s = await subscribe(['_superusers/*']);
+    const res = await runCli(['superuser', 'upsert', `cli-${dialect}@example.com`, 'password123'], { env: { DATABASE_URL: t.dbUrl, GALLEY_COLLECTIONS: EXAMPLE_COLLECTIONS } });
+    expect(res.code, res.stderr).toBe(0);
+    const msg = await s.next((m) => m.event === '_superusers/*' && m.data.includes(`cli-${dialect}@example.com`));
+    expect(JSON.parse(msg.data)).toMatchObject({ action: 'create', record: { email: `cli-${dialect}@example.com` } });
+  }, 60_000);
 
   it("clears a live connection's auth when its record is deleted or its tokens rotate", async () => {
     const mod = await t.seed('moderators', { email: `mod2-${dialect}@example.com`, name: 'Mod 2', verified: true, password: MOD_PASSWORD, passwordConfirm: MOD_PASSWORD });
