@@ -1,5 +1,5 @@
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { attachHooks, loadSchema, openDatabase, startRealtime, type App } from '../app.js';
+import { activateSchema, attachHooks, loadSchema, openDatabase, startRealtime, type App } from '../app.js';
 import { migrate } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
@@ -25,9 +25,11 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
     app = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, plugins: [], records: null as unknown as App['records'] };
     // Writes from the CLI run the hooks files too (as every write path does).
     await attachHooks(app, config.collectionsDir);
-    // …and publish realtime events: on PostgreSQL the serving nodes' subscribers get them (and
-    // the streams signed in as a superuser whose password changed here become guests).
-    await startRealtime(app, null, { publishOnly: true });
+    // …and publish realtime events on PostgreSQL, where the serving nodes' subscribers get them
+    // (streams signed in as a superuser whose password changed here become guests). A SQLite
+    // database is served by one process, which cannot hear this one: nothing to publish to.
+    if (db.dialect === 'postgres') await startRealtime(app, null, { publishOnly: true });
+    else await activateSchema(app);
     const deps = { runtime: app.records, runner: db.runner() };
     const rows = await deps.runner.all('SELECT "id" FROM "_superusers" WHERE lower("email") = lower(?) LIMIT 1', [email]);
     const id = rows[0] ? String(rows[0]['id']) : null;
