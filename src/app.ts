@@ -12,6 +12,7 @@ import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, REFERENCE_ASS
 import { AppHooks } from './hooks/index.js';
 import type { Logger } from './log/index.js';
 import type { Metrics } from './metrics/index.js';
+import type { Realtime } from './realtime/index.js';
 import { openApiDocument } from './openapi/index.js';
 import { loadCollections, type Schema } from './schema/index.js';
 
@@ -27,6 +28,8 @@ export interface App {
   plugins: WritePlugin[];
   /** The hooks files of the collections folder (attachHooks), when the command runs them. */
   hooks?: AppHooks;
+  /** Realtime (SSE) of this node, once `serve` started it. */
+  realtime?: Realtime;
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
@@ -135,6 +138,8 @@ export async function startServer(app: App): Promise<RunningServer> {
   // Read per email: with port 0 (tests) the URL is known only once listening.
   const site = { name: app.config.appName, url: app.config.appUrl };
   const limiters = await createAuthLimiters({ limits: app.config.rateLimits, runner, redisUrl: app.config.redisUrl, log: app.log });
+  const metrics = app.config.metrics ? await serverMetrics(runner) : null;
+  const realtime = await startRealtime(app, metrics);
   const http = createHttpApp({
     log: app.log,
     records: { runtime, runner, tokens },
@@ -146,7 +151,8 @@ export async function startServer(app: App): Promise<RunningServer> {
     // Built on the first request after each load (and kept for that schema), not per request.
     openapi: { document: () => openApiDocument(app.records.schema, { title: app.config.appName }), assetsDir: REFERENCE_ASSETS },
     compression: app.config.compression,
-    ...(app.config.metrics ? { metrics: { metrics: await serverMetrics(runner), token: app.config.metricsToken } } : {}),
+    ...(metrics ? { metrics: { metrics, token: app.config.metricsToken } } : {}),
+    realtime: { realtime },
   });
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createHttpServer(http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
@@ -168,6 +174,29 @@ export async function startServer(app: App): Promise<RunningServer> {
   return { server, url, close };
 }
 
+/**
+ * Realtime joins the write pipeline (after the hooks: events leave after the after-hooks) and
+ * serves `e.app.realtime` in hooks. Loaded here: only `serve` streams events.
+ */
+export async function startRealtime(app: App, metrics: Metrics | null, options: { publishOnly?: boolean } = {}): Promise<Realtime> {
+  const { Realtime } = await import('./realtime/index.js');
+  const realtime = new Realtime({
+    runtime: () => app.records,
+    runner: app.db.runner(),
+    log: app.log,
+    limits: { ...app.config.realtime },
+    listenUrl: app.config.databaseUrl,
+    ...(options.publishOnly ? { publishOnly: true } : {}),
+    ...(metrics ? { metrics: metrics.realtime } : {}),
+  });
+  await realtime.start();
+  app.realtime = realtime;
+  app.plugins.push(realtime.plugin);
+  if (app.hooks) app.hooks.services.realtime = realtime;
+  await activateSchema(app);
+  return realtime;
+}
+
 /** Loaded here rather than at the top: only `serve` needs prom-client, and every CLI command imports this file. */
 async function serverMetrics(runner: SqlRunner): Promise<Metrics> {
   const { createMetrics } = await import('./metrics/index.js');
@@ -177,6 +206,8 @@ async function serverMetrics(runner: SqlRunner): Promise<Metrics> {
 async function shutdown(app: App, server: Server, inFlight: InFlight | undefined): Promise<void> {
   const started = Date.now();
   await app.hooks?.stop();
+  // Open streams would hold server.close() until the timeout: end them first (the SDK reconnects elsewhere).
+  await app.realtime?.close();
   const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), app.config.shutdownTimeoutMs);

@@ -1,5 +1,5 @@
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { activateSchema, attachHooks, loadSchema, openDatabase, type App } from '../app.js';
+import { activateSchema, attachHooks, loadSchema, openDatabase, startRealtime, type App } from '../app.js';
 import { migrate } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { createLogger } from '../log/index.js';
@@ -19,12 +19,17 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
   const config = loadConfig(flags);
   const schema = await loadSchema(config);
   const db = await openDatabase(config.databaseUrl);
+  let app: App | null = null;
   try {
     await migrate(db, schema, { apply: true, allowDestructive: false });
-    const app: App = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, plugins: [], records: null as unknown as App['records'] };
+    app = { config, log: createLogger({ ...config, logLevel: 'silent' }), db, schema, plugins: [], records: null as unknown as App['records'] };
     // Writes from the CLI run the hooks files too (as every write path does).
     await attachHooks(app, config.collectionsDir);
-    await activateSchema(app);
+    // …and publish realtime events on PostgreSQL, where the serving nodes' subscribers get them
+    // (streams signed in as a superuser whose password changed here become guests). A SQLite
+    // database is served by one process, which cannot hear this one: nothing to publish to.
+    if (db.dialect === 'postgres') await startRealtime(app, null, { publishOnly: true });
+    else await activateSchema(app);
     const deps = { runtime: app.records, runner: db.runner() };
     const rows = await deps.runner.all('SELECT "id" FROM "_superusers" WHERE lower("email") = lower(?) LIMIT 1', [email]);
     const id = rows[0] ? String(rows[0]['id']) : null;
@@ -40,6 +45,7 @@ export async function superuserCommand(action: 'upsert' | 'delete', email: strin
     out.write(`Superuser ${email} ${id ? 'updated' : 'created'}.\n`);
     return EXIT_OK;
   } finally {
+    await app?.realtime?.close();
     await db.close();
   }
 }

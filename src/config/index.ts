@@ -44,6 +44,17 @@ export interface Config {
   compression: boolean;
   /** `serve --types FILE`: TypeScript types written at start and after each --dev reload. */
   typesFile: string | null;
+  /** Realtime (SSE) limits of this node. */
+  realtime: RealtimeConfig;
+}
+
+export interface RealtimeConfig {
+  /** A stream without a message for this long is closed (PocketBase: 5 minutes); the SDK reconnects. */
+  idleMs: number;
+  /** Streams open at once on this node; past it `GET /api/realtime` answers 503. */
+  maxClients: number;
+  /** A client whose unsent output passes this many bytes is dropped (and logged). */
+  maxBufferBytes: number;
 }
 
 export interface MailConfig {
@@ -99,6 +110,9 @@ export const ENV_VARS = {
   GALLEY_METRICS: 'true|false: GET /metrics and request metrics (default true)',
   GALLEY_METRICS_TOKEN: 'bearer token required by GET /metrics; unset = open',
   GALLEY_COMPRESSION: 'true|false: gzip/brotli of responses over 1 KB (default true)',
+  GALLEY_REALTIME_IDLE_MS: 'realtime streams without a message for this long are closed (default 300000)',
+  GALLEY_REALTIME_MAX_CLIENTS: 'realtime streams per node before a 503 (default 10000)',
+  GALLEY_REALTIME_BUFFER_BYTES: 'unsent bytes after which a slow realtime client is dropped (default 4194304)',
 } as const;
 
 const schema = {
@@ -165,12 +179,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     metricsToken: parseMetricsToken(env['GALLEY_METRICS_TOKEN']),
     compression: parseBool('GALLEY_COMPRESSION', env['GALLEY_COMPRESSION']) ?? true,
     typesFile: flags.types ? resolve(flags.types) : null,
+    realtime: {
+      idleMs: positive('GALLEY_REALTIME_IDLE_MS', env['GALLEY_REALTIME_IDLE_MS'] ?? '300000'),
+      maxClients: positive('GALLEY_REALTIME_MAX_CLIENTS', env['GALLEY_REALTIME_MAX_CLIENTS'] ?? '10000'),
+      maxBufferBytes: positive('GALLEY_REALTIME_BUFFER_BYTES', env['GALLEY_REALTIME_BUFFER_BYTES'] ?? String(4 << 20)),
+    },
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze({ ...config, http: Object.freeze(config.http) });
+  return Object.freeze({ ...config, http: Object.freeze(config.http), realtime: Object.freeze(config.realtime) });
 }
 
 /**
@@ -212,6 +231,12 @@ function parseBool(name: string, value: string | undefined): boolean | undefined
   if (/^(1|true|yes)$/i.test(value)) return true;
   if (/^(0|false|no)$/i.test(value)) return false;
   throw new ConfigError(`Invalid ${name} "${value}": expected true or false`);
+}
+
+function positive(name: string, value: string): number {
+  const n = parseInteger(name, value);
+  if (n === 0) throw new ConfigError(`Invalid ${name} "${value}": expected a whole number above 0`);
+  return n;
 }
 
 function parseInteger(name: string, value: string): number {

@@ -15,6 +15,7 @@ import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { customRoutes } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
+import { realtimeRoutes, type RealtimeHttpDeps } from './routes-realtime.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface HttpDeps {
@@ -37,6 +38,8 @@ export interface HttpDeps {
   openapi?: OpenApiHttpDeps;
   /** gzip/brotli of responses over 1 KB (default true). */
   compression?: boolean;
+  /** `GET/POST /api/realtime` (SSE). */
+  realtime?: RealtimeHttpDeps;
 }
 
 /** The Express adapter: middleware, routes, and the one error mapping. */
@@ -59,6 +62,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
     app.use(collectionRoutes(deps.records));
+    if (deps.realtime) app.use(realtimeRoutes(deps.records, deps.realtime));
     if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));
     const hooks = deps.hooks;
     if (hooks) app.use(customRoutes({ registry: () => hooks.registry(), services: hooks.services, records: deps.records }));
@@ -76,3 +80,4 @@ export type { AuthHttpDeps } from './routes-auth.js';
 export { ADMIN_DIST, type AdminHttpDeps } from './routes-admin.js';
 export { REFERENCE_ASSETS, type OpenApiHttpDeps } from './routes-openapi.js';
 export type { MetricsHttpDeps } from './metrics.js';
+export type { RealtimeHttpDeps } from './routes-realtime.js';

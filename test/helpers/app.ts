@@ -11,6 +11,7 @@ import { countMigrations, migrate, type ConnectOptions, type DialectName, type S
 import { ADMIN_DIST, createHttpApp, createHttpServer, REFERENCE_ASSETS } from '../../src/http/index.js';
 import { createMetrics, type Metrics } from '../../src/metrics/index.js';
 import { openApiDocument } from '../../src/openapi/index.js';
+import { Realtime, type RealtimeLimits } from '../../src/realtime/index.js';
 import { createRecord } from '../../src/records/service.js';
 import type { WritePlugin } from '../../src/records/plugins.js';
 import type { RequestInfo } from '../../src/records/types.js';
@@ -34,6 +35,10 @@ export interface TestApp {
   seed(collection: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The app's metrics (as `GET /metrics` renders them). */
   metrics: Metrics;
+  /** The database URL, for other processes (the CLI) on the same database. */
+  dbUrl: string;
+  /** The app's realtime service (SSE clients, the write-pipeline plugin). */
+  realtime: Realtime;
   /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -63,6 +68,8 @@ export interface TestAppOptions {
   compression?: boolean;
   /** Mount the admin panel's routes too (`/_/`, `GET /api/galley/migrations`). */
   admin?: boolean;
+  /** Realtime limits (e.g. a short idle close); default: production's. */
+  realtime?: Partial<RealtimeLimits>;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -79,15 +86,20 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
   const app: App = { config: {} as App['config'], log, db: t.db, schema, plugins: [...(options.plugins ?? [])], records: null as unknown as App['records'] };
   if (options.hooksDir) await attachHooks(app, options.hooksDir, { cronSeconds: true });
-  await activateSchema(app);
   const runner = t.db.runner();
+  // Node's default metrics (event-loop monitors) are left out: a test process builds hundreds of apps.
+  const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
+  const realtime = new Realtime({ runtime: () => app.records, runner, log, metrics: metrics.realtime, listenUrl: t.url, ...(options.realtime ? { limits: options.realtime } : {}) });
+  await realtime.start();
+  app.realtime = realtime;
+  app.plugins.push(realtime.plugin);
+  if (app.hooks) app.hooks.services.realtime = realtime;
+  await activateSchema(app);
   const runtime = () => app.records;
   const tokens = new Tokens(runner, runtime);
   const plainMailer = createMailer({ smtpUrl: options.smtpUrl ?? null, from: 'Galley Test <galley@example.com>' }, log);
   const mailer = app.hooks ? app.hooks.mailer(plainMailer) : plainMailer;
   const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
-  // Node's default metrics (event-loop monitors) are left out: a test process builds hundreds of apps.
-  const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
   const http = createHttpApp({
     log,
     records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens },
@@ -97,6 +109,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     openapi: { document: () => openApiDocument(app.records.schema), assetsDir: REFERENCE_ASSETS },
     metrics: { metrics, token: options.metricsToken ?? null },
     compression: options.compression ?? true,
+    realtime: { realtime },
     ...(options.admin ? { admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(t.db, app.records.schema, { apply: false, allowDestructive: false })).plan } } : {}),
   });
   let server: Server | null = null;
@@ -108,6 +121,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     http,
     tokens,
     metrics,
+    realtime,
+    dbUrl: t.url,
     seed,
     async superuserToken() {
       const email = `root${++n}_${Date.now()}@example.com`;
@@ -123,6 +138,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
         });
       }),
     async close() {
+      await realtime.close();
       if (server) await new Promise((r) => server!.close(() => r(null)));
       await app.hooks?.stop();
       mailer.close();

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useReportError } from '../components/Errors';
 import { errorMessage, isAbort, statusOf } from '../lib/errors';
+import { applyLiveEvent } from '../lib/live';
 import { columnFields, defaultColumns, relationNames } from '../lib/fields';
 import { pb } from '../lib/pb';
 import { loadJson, saveJson } from '../lib/storage';
@@ -95,6 +96,24 @@ export function Records({ collection, collections }: Props) {
   useEffect(() => {
     void load();
   }, [load, reloadTick]);
+
+  // Live updates: the open page follows the collection's realtime events (same expand as the
+  // list) instead of reloading on each one. Read through a ref so paging does not resubscribe.
+  const liveView = useRef({ acceptsNew: true, perPage });
+  liveView.current = { acceptsNew: page === 1 && !filter, perPage };
+  useEffect(() => {
+    if (isView) return;
+    let unsubscribe: (() => Promise<void>) | null = null;
+    let gone = false;
+    pb.collection(collection.name)
+      .subscribe<RecordData>('*', (e) => setItems((rows) => applyLiveEvent(rows, e, liveView.current)), expand ? { expand } : {})
+      .then((u) => (gone ? void u().catch(() => {}) : (unsubscribe = u)))
+      .catch(() => {}); // no live updates (e.g. realtime unreachable): the page still works, refresh shows changes
+    return () => {
+      gone = true;
+      void unsubscribe?.().catch(() => {});
+    };
+  }, [collection, expand, isView]);
 
   // The total is counted only on request; it is stale as soon as the filter changes.
   useEffect(() => setTotal(null), [filter, collection]);
