@@ -10,6 +10,7 @@ import type { WritePlugin } from './records/plugins.js';
 import { buildRuntime, type RecordsRuntime, type RuntimeOptions } from './records/runtime.js';
 import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, REFERENCE_ASSETS, type InFlight } from './http/index.js';
 import { AppHooks } from './hooks/index.js';
+import { createFiles, type Files, type FilesOptions } from './files/index.js';
 import type { Logger } from './log/index.js';
 import type { Metrics } from './metrics/index.js';
 import { openApiDocument } from './openapi/index.js';
@@ -27,6 +28,8 @@ export interface App {
   plugins: WritePlugin[];
   /** The hooks files of the collections folder (attachHooks), when the command runs them. */
   hooks?: AppHooks;
+  /** Uploads, downloads and file storage (attachFiles). */
+  files?: Files;
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
@@ -35,6 +38,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   const db = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.queryTimeoutMs, sqliteReaders: config.sqliteReaders });
   const plugins: WritePlugin[] = [];
   const app: App = { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
+  attachFiles(app, { dataDir: config.dataDir });
   try {
     await attachHooks(app, config.collectionsDir, { cronSeconds: config.cronSeconds });
   } catch (err) {
@@ -54,6 +58,14 @@ export async function attachHooks(app: App, dir: string, options: { cronSeconds?
   app.hooks = hooks;
   app.plugins.unshift(hooks.plugin);
   return hooks;
+}
+
+/** Puts the files subsystem (storage, uploads) in the write pipeline; activateSchema compiles it in. */
+export function attachFiles(app: App, options: Omit<FilesOptions, 'report'>): Files {
+  const files = createFiles({ ...options, report: (err, what) => app.log.error({ err }, `files: ${what} failed`) });
+  app.files = files;
+  app.plugins.push(files.plugin);
+  return files;
 }
 
 /**
@@ -135,9 +147,10 @@ export async function startServer(app: App): Promise<RunningServer> {
   // Read per email: with port 0 (tests) the URL is known only once listening.
   const site = { name: app.config.appName, url: app.config.appUrl };
   const limiters = await createAuthLimiters({ limits: app.config.rateLimits, runner, redisUrl: app.config.redisUrl, log: app.log });
+  const metrics = app.config.metrics ? await serverMetrics(runner) : null;
   const http = createHttpApp({
     log: app.log,
-    records: { runtime, runner, tokens },
+    records: { runtime, runner, tokens, ...(app.files ? { files: app.files } : {}) },
     auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     ...(app.hooks ? { hooks: app.hooks } : {}),
     trustProxy: app.config.trustProxy,
@@ -146,8 +159,9 @@ export async function startServer(app: App): Promise<RunningServer> {
     // Built on the first request after each load (and kept for that schema), not per request.
     openapi: { document: () => openApiDocument(app.records.schema, { title: app.config.appName }), assetsDir: REFERENCE_ASSETS },
     compression: app.config.compression,
-    ...(app.config.metrics ? { metrics: { metrics: await serverMetrics(runner), token: app.config.metricsToken } } : {}),
+    ...(metrics ? { metrics: { metrics, token: app.config.metricsToken } } : {}),
   });
+  if (app.files && metrics) app.files.plugin.metrics = metrics.files;
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createHttpServer(http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
     s.once('error', reject);

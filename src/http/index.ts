@@ -15,6 +15,7 @@ import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { customRoutes } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
+import { fileRoutes } from './routes-files.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface HttpDeps {
@@ -58,6 +59,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     if (deps.auth) app.use(authRoutes(deps.records, deps.auth));
     app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
+    const files = deps.records.files;
+    if (files) app.use(fileRoutes({ ...deps.records, files }));
     app.use(collectionRoutes(deps.records));
     if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));
     const hooks = deps.hooks;

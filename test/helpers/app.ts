@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolve } from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
-import { activateSchema, attachHooks, type App } from '../../src/app.js';
+import { activateSchema, attachFiles, attachHooks, type App } from '../../src/app.js';
+import type { FileStorage, Files } from '../../src/files/index.js';
 import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
@@ -34,6 +38,9 @@ export interface TestApp {
   seed(collection: string, data: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The app's metrics (as `GET /metrics` renders them). */
   metrics: Metrics;
+  /** The files subsystem; its data folder (a temp folder, removed on close) holds `storage/`. */
+  files: Files;
+  dataDir: string;
   /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -63,6 +70,8 @@ export interface TestAppOptions {
   compression?: boolean;
   /** Mount the admin panel's routes too (`/_/`, `GET /api/galley/migrations`). */
   admin?: boolean;
+  /** File storage other than the local folder (an S3 bucket); the data folder is still a temp folder. */
+  storage?: FileStorage;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -79,6 +88,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
   const app: App = { config: {} as App['config'], log, db: t.db, schema, plugins: [...(options.plugins ?? [])], records: null as unknown as App['records'] };
   if (options.hooksDir) await attachHooks(app, options.hooksDir, { cronSeconds: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'galley-data-'));
+  const files = attachFiles(app, { dataDir, ...(options.storage ? { storage: options.storage } : {}) });
   await activateSchema(app);
   const runner = t.db.runner();
   const runtime = () => app.records;
@@ -90,7 +101,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
   const http = createHttpApp({
     log,
-    records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens },
+    records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens, files },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     maxInFlight: options.maxInFlight ?? 0,
     ...(app.hooks ? { hooks: app.hooks } : {}),
@@ -99,6 +110,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     compression: options.compression ?? true,
     ...(options.admin ? { admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(t.db, app.records.schema, { apply: false, allowDestructive: false })).plan } } : {}),
   });
+  files.plugin.metrics = metrics.files;
   let server: Server | null = null;
   let n = 0;
   const seed = async (collection: string, data: Record<string, unknown>) =>
@@ -108,6 +120,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     http,
     tokens,
     metrics,
+    files,
+    dataDir,
     seed,
     async superuserToken() {
       const email = `root${++n}_${Date.now()}@example.com`;
@@ -128,6 +142,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
       mailer.close();
       await limiters.close();
       await t.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import type { Collection } from '../schema/index.js';
+import { FilesPlugin } from './plugin.js';
+import { UploadSpool } from './spool.js';
+import { LocalStorage } from './storage/local.js';
+import type { FileStorage } from './storage/types.js';
+import { partLimit } from './upload.js';
+
+export interface FilesOptions {
+  /** `<data>`: local files under `<data>/storage`, uploads in progress under `<data>/uploads_tmp`. */
+  dataDir: string;
+  /** Another storage (S3); default: the local one. */
+  storage?: FileStorage;
+  report: (err: unknown, what: string) => void;
+}
+
+/** The files subsystem: its storage, the write-pipeline plugin and per-request upload spools. */
+export interface Files {
+  storage: FileStorage;
+  plugin: FilesPlugin;
+  /** Where uploads wait while a request is read (on the data disk: stored by a hard link when local). */
+  spoolDir: string;
+  /** A spool for one create/update of `collection` (each part cut at its field's maxSize). */
+  spool(collection: Collection): UploadSpool;
+}
+
+export function createFiles(options: FilesOptions): Files {
+  const storage = options.storage ?? new LocalStorage(join(options.dataDir, 'storage'));
+  const spoolDir = join(options.dataDir, 'uploads_tmp');
+  const files: Files = {
+    storage,
+    plugin: new FilesPlugin(() => files.storage, options.report),
+    spoolDir,
+    spool: (collection) => new UploadSpool(spoolDir, partLimit(collection)),
+  };
+  return files;
+}
+
+export { findFile, type FoundFile } from './access.js';
+export { fileKey, thumbsPrefix } from './plugin.js';
+export type { FileStorage } from './storage/types.js';
+export { withUploadNames } from './upload.js';
