@@ -44,6 +44,8 @@ export interface Config {
   compression: boolean;
   /** `serve --types FILE`: TypeScript types written at start and after each --dev reload. */
   typesFile: string | null;
+  /** GALLEY_MAX_BODY_BYTES: a request body's limit (record writes add their file fields' maxSize × maxSelect). */
+  maxBodyBytes: number;
 }
 
 export interface MailConfig {
@@ -99,6 +101,7 @@ export const ENV_VARS = {
   GALLEY_METRICS: 'true|false: GET /metrics and request metrics (default true)',
   GALLEY_METRICS_TOKEN: 'bearer token required by GET /metrics; unset = open',
   GALLEY_COMPRESSION: 'true|false: gzip/brotli of responses over 1 KB (default true)',
+  GALLEY_MAX_BODY_BYTES: 'request body limit in bytes (default 33554432 = 32 MiB; record writes add their file fields\' sizes)',
 } as const;
 
 const schema = {
@@ -129,6 +132,7 @@ const schema = {
     metricsToken: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^[\\x21-\\x7e]{16,}$' }] },
     compression: { type: 'boolean' },
     typesFile: { anyOf: [{ type: 'null' }, { type: 'string', minLength: 1 }] },
+    maxBodyBytes: { type: 'integer', minimum: 1024 },
   },
   required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs', 'appName', 'appUrl', 'mail', 'redisUrl', 'rateLimits', 'metrics', 'metricsToken', 'compression', 'typesFile'],
 };
@@ -165,6 +169,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     metricsToken: parseMetricsToken(env['GALLEY_METRICS_TOKEN']),
     compression: parseBool('GALLEY_COMPRESSION', env['GALLEY_COMPRESSION']) ?? true,
     typesFile: flags.types ? resolve(flags.types) : null,
+    maxBodyBytes: parseInteger('GALLEY_MAX_BODY_BYTES', env['GALLEY_MAX_BODY_BYTES'] ?? String(32 << 20)),
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);

@@ -12,6 +12,8 @@ export interface FilesOptions {
   /** Another storage (S3); default: the local one. */
   storage?: FileStorage;
   report: (err: unknown, what: string) => void;
+  /** GALLEY_MAX_BODY_BYTES (default 32 MiB). */
+  maxBodyBytes?: number;
 }
 
 /** The files subsystem: its storage, the write-pipeline plugin and per-request upload spools. */
@@ -20,6 +22,8 @@ export interface Files {
   plugin: FilesPlugin;
   /** Where uploads wait while a request is read (on the data disk: stored by a hard link when local). */
   spoolDir: string;
+  /** The base body limit of record writes (their file fields' sizes are added). */
+  maxBodyBytes: number;
   /** A spool for one create/update of `collection` (each part cut at its field's maxSize). */
   spool(collection: Collection): UploadSpool;
 }
@@ -31,6 +35,7 @@ export function createFiles(options: FilesOptions): Files {
     storage,
     plugin: new FilesPlugin(() => files.storage, options.report),
     spoolDir,
+    maxBodyBytes: options.maxBodyBytes ?? 32 << 20,
     spool: (collection) => new UploadSpool(spoolDir, partLimit(collection)),
   };
   return files;

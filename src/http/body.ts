@@ -37,8 +37,8 @@ const parsedBodies = new WeakMap<Request, Promise<RequestBody>>();
  * The body limit of a record create/update: PocketBase raises the default by each field's own
  * maximum (files: maxSize × maxSelect, 5 MiB each by default; editor 5 MiB; json 1 MiB).
  */
-export function recordBodyLimit(collection: Collection): number {
-  let limit = DEFAULT_BODY_LIMIT;
+export function recordBodyLimit(collection: Collection, base = DEFAULT_BODY_LIMIT): number {
+  let limit = base;
   for (const field of collection.fields) {
     const maxSize = typeof field['maxSize'] === 'number' ? field['maxSize'] : 0;
     if (field.type === 'file') limit += (maxSize || 5 << 20) * Math.max(Number(field['maxSelect']) || 1, 1);

@@ -75,7 +75,7 @@ export function refuseUploads(body: RequestBody): void {
 async function withBody<T>(deps: RecordsHttpDeps, req: Request, rt: { collection: import('../schema/index.js').Collection }, fn: (data: Record<string, unknown>, uploads: UploadedFile[]) => Promise<T>): Promise<T> {
   const spool = deps.files?.spool(rt.collection);
   try {
-    const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection), ...(spool ? { spool } : {}) });
+    const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection, deps.files?.maxBodyBytes), ...(spool ? { spool } : {}) });
     if (!spool) refuseUploads(body);
     return await fn(withUploadNames(body.data, body.files), body.files);
   } finally {

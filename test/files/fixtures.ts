@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import type { Response } from 'superagent';
 import type { TestApp } from '../helpers/app.js';
 
 /** Collections for the files suites: single, multiple, typed and protected file fields, and a cascade. */
@@ -65,4 +66,12 @@ export async function storedKeys(t: TestApp): Promise<string[]> {
 /** Temp files of uploads still waiting (should be none once a request is answered). */
 export async function spooled(t: TestApp): Promise<string[]> {
   return readdir(join(t.dataDir, 'uploads_tmp')).catch(() => []);
+}
+
+/** A supertest parser that keeps a response body as bytes. */
+export function binary(res: Response, cb: (err: Error | null, body: unknown) => void): void {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => cb(null, Buffer.concat(chunks)));
 }

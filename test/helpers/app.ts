@@ -72,6 +72,8 @@ export interface TestAppOptions {
   admin?: boolean;
   /** File storage other than the local folder (an S3 bucket); the data folder is still a temp folder. */
   storage?: FileStorage;
+  /** GALLEY_MAX_BODY_BYTES (default 32 MiB). */
+  maxBodyBytes?: number;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -89,7 +91,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const app: App = { config: {} as App['config'], log, db: t.db, schema, plugins: [...(options.plugins ?? [])], records: null as unknown as App['records'] };
   if (options.hooksDir) await attachHooks(app, options.hooksDir, { cronSeconds: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'galley-data-'));
-  const files = attachFiles(app, { dataDir, ...(options.storage ? { storage: options.storage } : {}) });
+  const files = attachFiles(app, { dataDir, ...(options.storage ? { storage: options.storage } : {}), ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}) });
   await activateSchema(app);
   const runner = t.db.runner();
   const runtime = () => app.records;
