@@ -4,7 +4,7 @@ import { FilesPlugin } from './plugin.js';
 import { UploadSpool } from './spool.js';
 import { LocalStorage } from './storage/local.js';
 import type { FileStorage } from './storage/types.js';
-import { partLimit } from './upload.js';
+import { batchPartLimit, partLimit } from './upload.js';
 
 export interface FilesOptions {
   /** `<data>`: local files under `<data>/storage`, uploads in progress under `<data>/uploads_tmp`. */
@@ -26,6 +26,8 @@ export interface Files {
   maxBodyBytes: number;
   /** A spool for one create/update of `collection` (each part cut at its field's maxSize). */
   spool(collection: Collection): UploadSpool;
+  /** A spool for one batch (`requests.<i>.<field>` parts, cut at the largest file maxSize). */
+  batchSpool(collections: readonly Collection[]): UploadSpool;
 }
 
 export function createFiles(options: FilesOptions): Files {
@@ -37,6 +39,7 @@ export function createFiles(options: FilesOptions): Files {
     spoolDir,
     maxBodyBytes: options.maxBodyBytes ?? 32 << 20,
     spool: (collection) => new UploadSpool(spoolDir, partLimit(collection)),
+    batchSpool: (collections) => new UploadSpool(spoolDir, batchPartLimit(collections)),
   };
   return files;
 }
@@ -44,4 +47,4 @@ export function createFiles(options: FilesOptions): Files {
 export { findFile, type FoundFile } from './access.js';
 export { fileKey, thumbsPrefix } from './plugin.js';
 export type { FileStorage } from './storage/types.js';
-export { withUploadNames } from './upload.js';
+export { acceptsUpload, batchPart, withUploadNames } from './upload.js';

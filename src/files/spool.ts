@@ -33,13 +33,12 @@ export class UploadSpool {
 
   constructor(
     private readonly dir: string,
-    /** The part's file field's maxSize in bytes, or null when the part names no file field. */
-    private readonly maxSizeOf: (field: string) => number | null,
+    /** The maxSize in bytes of the file field a part names (`f`, `f+`, `+f`, `requests.0.f`), or null when it names none. */
+    private readonly maxSizeOf: (part: string) => number | null,
   ) {}
 
   async accept(part: string, filename: string, stream: Readable): Promise<UploadedFile> {
-    const field = partField(part);
-    const maxSize = this.maxSizeOf(field);
+    const maxSize = this.maxSizeOf(part);
     if (maxSize === null) throw refusal(part, 'validation_not_a_file_field', 'Only file fields accept uploads.');
     checkOriginalName(part, filename);
     this.ready ??= mkdir(this.dir, { recursive: true });

@@ -15,9 +15,32 @@ export function maxFileSize(field: Field): number {
 }
 
 /** The spool's limit per part: the file field's maxSize, or null when the part names no file field. */
-export function partLimit(collection: Collection): (field: string) => number | null {
+export function partLimit(collection: Collection): (part: string) => number | null {
   const byName = new Map(fileFields(collection).map((f) => [f.name, maxFileSize(f)]));
-  return (field) => byName.get(field) ?? null;
+  return (part) => byName.get(partField(part)) ?? null;
+}
+
+/** A batch part, `requests.<i>.<key>` or `requests[<i>].<key>`: its sub-request and key. */
+const BATCH_PART = /^requests(?:\.(\d+)\.|\[(\d+)\]\.)(.+)$/;
+
+export function batchPart(part: string): { index: number; key: string } | null {
+  const m = BATCH_PART.exec(part);
+  return m ? { index: Number(m[1] ?? m[2]), key: m[3]! } : null;
+}
+
+/**
+ * A batch's parts arrive before its `@jsonPayload` says which collection each sub-request writes,
+ * so a part is cut at the largest maxSize of any file field; each sub-request then checks its own.
+ */
+export function batchPartLimit(collections: readonly Collection[]): (part: string) => number | null {
+  const sizes = collections.flatMap((c) => fileFields(c).map(maxFileSize));
+  const largest = sizes.length > 0 ? Math.max(...sizes) : null;
+  return (part) => (batchPart(part) && largest !== null ? largest : null);
+}
+
+/** The upload keys of a collection's file fields, for a sub-request's check. */
+export function acceptsUpload(collection: Collection, key: string): boolean {
+  return fileFields(collection).some((f) => f.name === partField(key));
 }
 
 /**
