@@ -38,7 +38,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   const db = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.queryTimeoutMs, sqliteReaders: config.sqliteReaders });
   const plugins: WritePlugin[] = [];
   const app: App = { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
-  attachFiles(app, { dataDir: config.dataDir, maxBodyBytes: config.maxBodyBytes });
+  attachFiles(app, { dataDir: config.dataDir, maxBodyBytes: config.maxBodyBytes, s3: config.s3 });
   try {
     await attachHooks(app, config.collectionsDir, { cronSeconds: config.cronSeconds });
   } catch (err) {

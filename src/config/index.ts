@@ -46,6 +46,17 @@ export interface Config {
   typesFile: string | null;
   /** GALLEY_MAX_BODY_BYTES: a request body's limit (record writes add their file fields' maxSize × maxSelect). */
   maxBodyBytes: number;
+  /** S3-compatible file storage (GALLEY_S3_*); null = the local `<data>/storage`. */
+  s3: S3Config | null;
+}
+
+export interface S3Config {
+  bucket: string;
+  endpoint: string | null;
+  region: string;
+  accessKey: string | null;
+  secret: string | null;
+  forcePathStyle: boolean;
 }
 
 export interface MailConfig {
@@ -101,6 +112,12 @@ export const ENV_VARS = {
   GALLEY_METRICS: 'true|false: GET /metrics and request metrics (default true)',
   GALLEY_METRICS_TOKEN: 'bearer token required by GET /metrics; unset = open',
   GALLEY_COMPRESSION: 'true|false: gzip/brotli of responses over 1 KB (default true)',
+  GALLEY_S3_BUCKET: 'store files in this S3-compatible bucket instead of <data>/storage',
+  GALLEY_S3_ENDPOINT: 'S3 endpoint URL (MinIO, R2, …); unset = AWS',
+  GALLEY_S3_REGION: 'S3 region (default us-east-1)',
+  GALLEY_S3_ACCESS_KEY: 'S3 access key id (with GALLEY_S3_SECRET; unset = the AWS default credential chain)',
+  GALLEY_S3_SECRET: 'S3 secret access key',
+  GALLEY_S3_FORCE_PATH_STYLE: 'true|false: path-style bucket URLs (MinIO and most self-hosted servers need true)',
   GALLEY_MAX_BODY_BYTES: 'request body limit in bytes (default 33554432 = 32 MiB; record writes add their file fields\' sizes)',
 } as const;
 
@@ -170,12 +187,32 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     compression: parseBool('GALLEY_COMPRESSION', env['GALLEY_COMPRESSION']) ?? true,
     typesFile: flags.types ? resolve(flags.types) : null,
     maxBodyBytes: parseInteger('GALLEY_MAX_BODY_BYTES', env['GALLEY_MAX_BODY_BYTES'] ?? String(32 << 20)),
+    s3: parseS3(env),
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze({ ...config, http: Object.freeze(config.http) });
+}
+
+/** GALLEY_S3_*: a bucket turns S3 storage on; the rest must then make sense together. */
+function parseS3(env: NodeJS.ProcessEnv): S3Config | null {
+  const bucket = env['GALLEY_S3_BUCKET'] || '';
+  const others = ['GALLEY_S3_ENDPOINT', 'GALLEY_S3_REGION', 'GALLEY_S3_ACCESS_KEY', 'GALLEY_S3_SECRET', 'GALLEY_S3_FORCE_PATH_STYLE'].filter((k) => env[k]);
+  if (!bucket) {
+    if (others.length > 0) throw new ConfigError(`${others.join(', ')} set without GALLEY_S3_BUCKET`);
+    return null;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`Invalid GALLEY_S3_BUCKET "${bucket}": expected an S3 bucket name (3-63 of a-z 0-9 . -)`);
+  const endpoint = env['GALLEY_S3_ENDPOINT'] || null;
+  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ConfigError(`Invalid GALLEY_S3_ENDPOINT "${endpoint}": expected http(s)://host[:port]`);
+  const accessKey = env['GALLEY_S3_ACCESS_KEY'] || null;
+  const secret = env['GALLEY_S3_SECRET'] || null;
+  if (Boolean(accessKey) !== Boolean(secret)) throw new ConfigError('GALLEY_S3_ACCESS_KEY and GALLEY_S3_SECRET go together: set both or neither');
+  const region = env['GALLEY_S3_REGION'] || 'us-east-1';
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`Invalid GALLEY_S3_REGION "${region}"`);
+  return { bucket, endpoint, region, accessKey, secret, forcePathStyle: parseBool('GALLEY_S3_FORCE_PATH_STYLE', env['GALLEY_S3_FORCE_PATH_STYLE']) ?? false };
 }
 
 /**

@@ -3,14 +3,16 @@ import type { Collection } from '../schema/index.js';
 import { FilesPlugin } from './plugin.js';
 import { UploadSpool } from './spool.js';
 import { LocalStorage } from './storage/local.js';
+import { S3Storage, type S3Options } from './storage/s3.js';
 import type { FileStorage } from './storage/types.js';
 import { batchPartLimit, partLimit } from './upload.js';
 
 export interface FilesOptions {
   /** `<data>`: local files under `<data>/storage`, uploads in progress under `<data>/uploads_tmp`. */
   dataDir: string;
-  /** Another storage (S3); default: the local one. */
+  /** Another storage (tests); default: S3 when `s3` is given, else the local folder. */
   storage?: FileStorage;
+  s3?: S3Options | null;
   report: (err: unknown, what: string) => void;
   /** GALLEY_MAX_BODY_BYTES (default 32 MiB). */
   maxBodyBytes?: number;
@@ -31,7 +33,7 @@ export interface Files {
 }
 
 export function createFiles(options: FilesOptions): Files {
-  const storage = options.storage ?? new LocalStorage(join(options.dataDir, 'storage'));
+  const storage = options.storage ?? (options.s3 ? new S3Storage(options.s3) : new LocalStorage(join(options.dataDir, 'storage')));
   const spoolDir = join(options.dataDir, 'uploads_tmp');
   const files: Files = {
     storage,
@@ -47,4 +49,6 @@ export function createFiles(options: FilesOptions): Files {
 export { findFile, type FoundFile } from './access.js';
 export { fileKey, thumbsPrefix } from './plugin.js';
 export type { FileStorage } from './storage/types.js';
+export { S3Storage, type S3Options } from './storage/s3.js';
+export { LocalStorage } from './storage/local.js';
 export { acceptsUpload, batchPart, withUploadNames } from './upload.js';
