@@ -29,7 +29,6 @@ export class UploadSpool {
   private readonly paths = new Set<string>();
   private readonly active = new Set<WriteStream>();
   private discarded = false;
-  private ready: Promise<unknown> | null = null;
 
   constructor(
     private readonly dir: string,
@@ -41,8 +40,7 @@ export class UploadSpool {
     const maxSize = this.maxSizeOf(part);
     if (maxSize === null) throw refusal(part, 'validation_not_a_file_field', 'Only file fields accept uploads.');
     checkOriginalName(part, filename);
-    this.ready ??= mkdir(this.dir, { recursive: true });
-    await this.ready;
+    await ensureDir(this.dir);
     if (this.discarded) throw new AppError('invalid_body', 'The upload was cancelled.');
     const path = join(this.dir, randomUUID());
     this.paths.add(path);
@@ -64,6 +62,19 @@ export class UploadSpool {
     await Promise.all([...this.paths].map((p) => rm(p, { force: true })));
     this.paths.clear();
   }
+}
+
+/** Spool folders known to exist (created once per process, not per request). */
+const madeDirs = new Map<string, Promise<unknown>>();
+
+function ensureDir(dir: string): Promise<unknown> {
+  let made = madeDirs.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true });
+    madeDirs.set(dir, made);
+    made.catch(() => madeDirs.delete(dir));
+  }
+  return made;
 }
 
 function refusal(part: string, code: string, message: string): AppError {
