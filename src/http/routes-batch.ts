@@ -122,6 +122,7 @@ function assignUploads(subs: SubRequest[], files: UploadedFile[]): void {
 /** The sub-request's body with its uploads' names in place; uploads to a field that takes none are refused. */
 function bodyWithUploads(records: RecordsDeps, sub: SubRequest, collection: string): Record<string, unknown> {
   if (sub.uploads.length === 0) return sub.body;
+  if (sub.method === 'DELETE') throw new AppError('invalid_body', 'A delete takes no files.');
   const rt = findRuntime(records.runtime, collection);
   const refused = sub.uploads.filter((u) => !acceptsUpload(rt.collection, u.field));
   if (refused.length > 0) {
