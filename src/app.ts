@@ -10,6 +10,7 @@ import type { WritePlugin } from './records/plugins.js';
 import { buildRuntime, type RecordsRuntime, type RuntimeOptions } from './records/runtime.js';
 import { ADMIN_DIST, appInFlight, createHttpApp, createHttpServer, REFERENCE_ASSETS, type InFlight } from './http/index.js';
 import { AppHooks } from './hooks/index.js';
+import { createFiles, type Files, type FilesOptions } from './files/index.js';
 import type { Logger } from './log/index.js';
 import type { Metrics } from './metrics/index.js';
 import type { Realtime } from './realtime/index.js';
@@ -30,6 +31,8 @@ export interface App {
   hooks?: AppHooks;
   /** Realtime (SSE) of this node, once `serve` started it. */
   realtime?: Realtime;
+  /** Uploads, downloads and file storage (attachFiles). */
+  files?: Files;
 }
 
 export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
@@ -38,6 +41,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   const db = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.queryTimeoutMs, sqliteReaders: config.sqliteReaders });
   const plugins: WritePlugin[] = [];
   const app: App = { config, log, db, schema, plugins, records: buildRuntime(schema, db.dialect, runtimeOptions(log, plugins)) };
+  attachFiles(app, { dataDir: config.dataDir, maxBodyBytes: config.maxBodyBytes, s3: config.s3 });
   try {
     await attachHooks(app, config.collectionsDir, { cronSeconds: config.cronSeconds });
   } catch (err) {
@@ -57,6 +61,14 @@ export async function attachHooks(app: App, dir: string, options: { cronSeconds?
   app.hooks = hooks;
   app.plugins.unshift(hooks.plugin);
   return hooks;
+}
+
+/** Puts the files subsystem (storage, uploads) in the write pipeline; activateSchema compiles it in. */
+export function attachFiles(app: App, options: Omit<FilesOptions, 'report'>): Files {
+  const files = createFiles({ ...options, report: (err, what) => app.log.error({ err }, `files: ${what} failed`) });
+  app.files = files;
+  app.plugins.push(files.plugin);
+  return files;
 }
 
 /**
@@ -142,7 +154,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   const realtime = await startRealtime(app, metrics);
   const http = createHttpApp({
     log: app.log,
-    records: { runtime, runner, tokens },
+    records: { runtime, runner, tokens, ...(app.files ? { files: app.files } : {}) },
     auth: { auth: { runtime, runner, tokens, mailer, app: site, log: app.log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     ...(app.hooks ? { hooks: app.hooks } : {}),
     trustProxy: app.config.trustProxy,
@@ -154,6 +166,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     ...(metrics ? { metrics: { metrics, token: app.config.metricsToken } } : {}),
     realtime: { realtime },
   });
+  if (app.files && metrics) app.files.plugin.metrics = metrics.files;
   const server = await new Promise<Server>((resolveListen, reject) => {
     const s = createHttpServer(http).listen(app.config.http.port, app.config.http.host, () => resolveListen(s));
     s.once('error', reject);

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, EXIT_USAGE, exitCodeFor } from './exit.js';
+import { filesCommand } from './files-command.js';
 import { importCommand } from './import-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { serveCommand } from './serve-command.js';
@@ -35,6 +36,11 @@ export function buildCli(setExit: (code: number) => void): Command {
   common(program.command('types').description('TypeScript types of every collection, with a TypedPocketBase for the pocketbase SDK'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action((opts) => run(() => typesCommand(opts, process.stdout)));
+  common(program.command('files').description('stored files: --sweep lists (--delete removes) files no record references'))
+    .option('--sweep', 'find orphaned files and temp files of interrupted uploads')
+    .option('--delete', 'delete what the sweep finds (default: dry run)')
+    .option('--min-age <minutes>', 'leave files younger than this alone (default 60: writes may be in flight)')
+    .action((opts) => run(() => filesCommand(opts, process.stdout)));
   const superuser = program.command('superuser').description('create, reset or remove superusers (admin panel and API)');
   common(superuser.command('upsert').description('create a superuser, or set the password of an existing one'))
     .argument('<email>')

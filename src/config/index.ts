@@ -46,6 +46,10 @@ export interface Config {
   typesFile: string | null;
   /** Realtime (SSE) limits of this node. */
   realtime: RealtimeConfig;
+  /** GALLEY_MAX_BODY_BYTES: a request body's limit (record writes add their file fields' maxSize × maxSelect). */
+  maxBodyBytes: number;
+  /** S3-compatible file storage (GALLEY_S3_*); null = the local `<data>/storage`. */
+  s3: S3Config | null;
 }
 
 export interface RealtimeConfig {
@@ -55,6 +59,15 @@ export interface RealtimeConfig {
   maxClients: number;
   /** A client whose unsent output passes this many bytes is dropped (and logged). */
   maxBufferBytes: number;
+}
+
+export interface S3Config {
+  bucket: string;
+  endpoint: string | null;
+  region: string;
+  accessKey: string | null;
+  secret: string | null;
+  forcePathStyle: boolean;
 }
 
 export interface MailConfig {
@@ -113,6 +126,13 @@ export const ENV_VARS = {
   GALLEY_REALTIME_IDLE_MS: 'realtime streams without a message for this long are closed (default 300000)',
   GALLEY_REALTIME_MAX_CLIENTS: 'realtime streams per node before a 503 (default 10000)',
   GALLEY_REALTIME_BUFFER_BYTES: 'unsent bytes after which a slow realtime client is dropped (default 4194304)',
+  GALLEY_S3_BUCKET: 'store files in this S3-compatible bucket instead of <data>/storage',
+  GALLEY_S3_ENDPOINT: 'S3 endpoint URL (MinIO, R2, …); unset = AWS',
+  GALLEY_S3_REGION: 'S3 region (default us-east-1)',
+  GALLEY_S3_ACCESS_KEY: 'S3 access key id (with GALLEY_S3_SECRET; unset = the AWS default credential chain)',
+  GALLEY_S3_SECRET: 'S3 secret access key',
+  GALLEY_S3_FORCE_PATH_STYLE: 'true|false: path-style bucket URLs (MinIO and most self-hosted servers need true)',
+  GALLEY_MAX_BODY_BYTES: 'request body limit in bytes (default 33554432 = 32 MiB; record writes add their file fields\' sizes)',
 } as const;
 
 const schema = {
@@ -143,6 +163,7 @@ const schema = {
     metricsToken: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^[\\x21-\\x7e]{16,}$' }] },
     compression: { type: 'boolean' },
     typesFile: { anyOf: [{ type: 'null' }, { type: 'string', minLength: 1 }] },
+    maxBodyBytes: { type: 'integer', minimum: 1024 },
   },
   required: ['collectionsDir', 'dataDir', 'databaseUrl', 'http', 'dev', 'logLevel', 'prettyLogs', 'shutdownTimeoutMs', 'appName', 'appUrl', 'mail', 'redisUrl', 'rateLimits', 'metrics', 'metricsToken', 'compression', 'typesFile'],
 };
@@ -184,12 +205,33 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       maxClients: positive('GALLEY_REALTIME_MAX_CLIENTS', env['GALLEY_REALTIME_MAX_CLIENTS'] ?? '10000'),
       maxBufferBytes: positive('GALLEY_REALTIME_BUFFER_BYTES', env['GALLEY_REALTIME_BUFFER_BYTES'] ?? String(4 << 20)),
     },
+    maxBodyBytes: parseInteger('GALLEY_MAX_BODY_BYTES', env['GALLEY_MAX_BODY_BYTES'] ?? String(32 << 20)),
+    s3: parseS3(env),
   };
   if (!validate(config)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || 'config'} ${e.message ?? 'is invalid'}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return Object.freeze({ ...config, http: Object.freeze(config.http), realtime: Object.freeze(config.realtime) });
+}
+
+/** GALLEY_S3_*: a bucket turns S3 storage on; the rest must then make sense together. */
+function parseS3(env: NodeJS.ProcessEnv): S3Config | null {
+  const bucket = env['GALLEY_S3_BUCKET'] || '';
+  const others = ['GALLEY_S3_ENDPOINT', 'GALLEY_S3_REGION', 'GALLEY_S3_ACCESS_KEY', 'GALLEY_S3_SECRET', 'GALLEY_S3_FORCE_PATH_STYLE'].filter((k) => env[k]);
+  if (!bucket) {
+    if (others.length > 0) throw new ConfigError(`${others.join(', ')} set without GALLEY_S3_BUCKET`);
+    return null;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`Invalid GALLEY_S3_BUCKET "${bucket}": expected an S3 bucket name (3-63 of a-z 0-9 . -)`);
+  const endpoint = env['GALLEY_S3_ENDPOINT'] || null;
+  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ConfigError(`Invalid GALLEY_S3_ENDPOINT "${endpoint}": expected http(s)://host[:port]`);
+  const accessKey = env['GALLEY_S3_ACCESS_KEY'] || null;
+  const secret = env['GALLEY_S3_SECRET'] || null;
+  if (Boolean(accessKey) !== Boolean(secret)) throw new ConfigError('GALLEY_S3_ACCESS_KEY and GALLEY_S3_SECRET go together: set both or neither');
+  const region = env['GALLEY_S3_REGION'] || 'us-east-1';
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`Invalid GALLEY_S3_REGION "${region}"`);
+  return { bucket, endpoint, region, accessKey, secret, forcePathStyle: parseBool('GALLEY_S3_FORCE_PATH_STYLE', env['GALLEY_S3_FORCE_PATH_STYLE']) ?? false };
 }
 
 /**

@@ -1,9 +1,10 @@
-import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../errors/index.js';
 import { formatFloat } from '../records/input.js';
 import type { Collection } from '../schema/index.js';
-import type { RequestBody, UploadedFile } from '../records/types.js';
+import type { UploadSpool } from '../files/spool.js';
+import type { RequestBody } from '../records/types.js';
+import { readMultipart } from './multipart.js';
 
 /** PocketBase's default body limit (32 MiB); record routes may pass a larger one. */
 export const DEFAULT_BODY_LIMIT = 32 << 20;
@@ -20,11 +21,11 @@ const UNSUPPORTED_TYPE = 'Unsupported Content-Type.';
  * `Content-Type: application/json` without one on GET/DELETE) is `{}`. Every parse problem is a
  * 400, an oversized body a 413; nothing here can become a 500.
  */
-export function readRequestBody(req: Request, opts: { limitBytes?: number } = {}): Promise<RequestBody> {
+export function readRequestBody(req: Request, opts: { limitBytes?: number; spool?: UploadSpool } = {}): Promise<RequestBody> {
   // A stream can be read once: later calls (e.g. rule checks after the handler) get the first result.
   let parsed = parsedBodies.get(req);
   if (!parsed) {
-    parsed = parseBody(req, opts.limitBytes ?? DEFAULT_BODY_LIMIT);
+    parsed = parseBody(req, opts.limitBytes ?? DEFAULT_BODY_LIMIT, opts.spool);
     parsedBodies.set(req, parsed);
   }
   return parsed;
@@ -36,8 +37,8 @@ const parsedBodies = new WeakMap<Request, Promise<RequestBody>>();
  * The body limit of a record create/update: PocketBase raises the default by each field's own
  * maximum (files: maxSize × maxSelect, 5 MiB each by default; editor 5 MiB; json 1 MiB).
  */
-export function recordBodyLimit(collection: Collection): number {
-  let limit = DEFAULT_BODY_LIMIT;
+export function recordBodyLimit(collection: Collection, base = DEFAULT_BODY_LIMIT): number {
+  let limit = base;
   for (const field of collection.fields) {
     const maxSize = typeof field['maxSize'] === 'number' ? field['maxSize'] : 0;
     if (field.type === 'file') limit += (maxSize || 5 << 20) * Math.max(Number(field['maxSelect']) || 1, 1);
@@ -47,17 +48,26 @@ export function recordBodyLimit(collection: Collection): number {
   return limit;
 }
 
-async function parseBody(req: Request, limit: number): Promise<RequestBody> {
+async function parseBody(req: Request, limit: number, spool: UploadSpool | undefined): Promise<RequestBody> {
   const empty: RequestBody = { data: {}, files: [] };
   if (!hasBody(req)) return empty;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === 'multipart/form-data') {
+    // Streamed: files go to temp files as they arrive, whatever their size.
+    if (Number(req.headers['content-length'] ?? 0) > limit) return refuseOversized(req);
+    const { values, files } = await readMultipart(req, limit, spool);
+    try {
+      return { data: formData(values), files };
+    } catch (err) {
+      await spool?.discard();
+      throw err;
+    }
+  }
   const raw = await readRaw(req, limit);
   if (raw.length === 0) return empty;
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   switch (mediaType) {
     case 'application/json':
       return { data: parseJsonObject(raw.toString('utf8')), files: [] };
-    case 'multipart/form-data':
-      return parseMultipart(req, raw);
     case 'application/x-www-form-urlencoded':
       return { data: parseUrlencoded(raw.toString('utf8')), files: [] };
     default:
@@ -72,14 +82,16 @@ function hasBody(req: Request): boolean {
   return length !== undefined && Number(length) > 0;
 }
 
+function refuseOversized(req: Request): Promise<never> {
+  req.resume(); // discard the upload so the 413 can be delivered on a healthy connection
+  return Promise.reject(new AppError('request_too_large'));
+}
+
 /** Buffers the body, refusing (413) as soon as it is known to exceed the limit. */
 function readRaw(req: Request, limit: number): Promise<Buffer> {
   // A programming error (e.g. a body-parser middleware ran first), not a client one: 'end' would never come.
   if (req.readableEnded) return Promise.reject(new Error('readRequestBody: the request body was already consumed'));
-  if (Number(req.headers['content-length'] ?? 0) > limit) {
-    req.resume(); // discard the upload so the 413 can be delivered on a healthy connection
-    return Promise.reject(new AppError('request_too_large'));
-  }
+  if (Number(req.headers['content-length'] ?? 0) > limit) return refuseOversized(req);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -205,44 +217,4 @@ export function inferFormValue(raw: string): unknown {
   if (raw === '' || !(raw[0] === '-' || (raw[0]! >= '0' && raw[0]! <= '9')) || !NUMBER_CHARS.test(raw)) return raw;
   const value = Number(raw);
   return Number.isFinite(value) && formatFloat(value) === raw ? value : raw;
-}
-
-/** Multipart via busboy, fed from the already size-checked buffer. */
-function parseMultipart(req: Request, raw: Buffer): Promise<RequestBody> {
-  return new Promise((resolve, reject) => {
-    const values: FormValues = new Map();
-    const files: UploadedFile[] = [];
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        defParamCharset: 'utf8',
-        // busboy's defaults (100-byte names, 1 MiB values) would silently truncate big @jsonPayload parts.
-        limits: { fieldNameSize: 64 * 1024, fieldSize: raw.length },
-      });
-    } catch (err) {
-      reject(new AppError('invalid_body', INVALID_FORMAT, {}, { cause: err })); // e.g. no boundary
-      return;
-    }
-    parser.on('field', (name, value) => addValue(values, name, value));
-    parser.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const data = Buffer.concat(chunks);
-        // Go only treats parts with a filename as files; busboy also does for unnamed octet-stream parts.
-        if (!info.filename) addValue(values, name, data.toString('utf8'));
-        else files.push({ field: name, filename: info.filename, mimeType: info.mimeType, size: data.length, data });
-      });
-    });
-    parser.on('error', (err) => reject(new AppError('invalid_body', INVALID_FORMAT, {}, { cause: err })));
-    parser.on('close', () => {
-      try {
-        resolve({ data: formData(values), files });
-      } catch (err) {
-        reject(err);
-      }
-    });
-    parser.end(raw);
-  });
 }

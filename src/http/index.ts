@@ -16,6 +16,7 @@ import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
 import { customRoutes } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { realtimeRoutes, type RealtimeHttpDeps } from './routes-realtime.js';
+import { fileRoutes } from './routes-files.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface HttpDeps {
@@ -61,6 +62,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     if (deps.auth) app.use(authRoutes(deps.records, deps.auth));
     app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
+    const files = deps.records.files;
+    if (files) app.use(fileRoutes({ ...deps.records, files }));
     app.use(collectionRoutes(deps.records));
     if (deps.realtime) app.use(realtimeRoutes(deps.records, deps.realtime));
     if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));

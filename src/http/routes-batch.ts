@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { AppError } from '../errors/index.js';
 import { inSession } from '../records/session.js';
 import { createRecord, deleteRecord, findRuntime, updateRecord, type RecordQuery, type RecordsDeps } from '../records/service.js';
-import type { RequestInfo } from '../records/types.js';
+import { acceptsUpload, batchPart, withUploadNames } from '../files/index.js';
+import type { RequestInfo, UploadedFile } from '../records/types.js';
 import { lockRows } from '../records/locks.js';
 import { readRequestBody } from './body.js';
 import { errorBody } from './error-handler.js';
@@ -23,6 +24,8 @@ interface SubRequest {
   query: RecordQuery & Record<string, string>;
   headers: Record<string, string>;
   body: Record<string, unknown>;
+  /** Its file parts (`requests.<i>.<field>`), keyed by `<field>`, `<field>+` or `+<field>`. */
+  uploads: UploadedFile[];
 }
 
 /**
@@ -35,15 +38,22 @@ export function batchRoutes(deps: RecordsHttpDeps): Router {
   router.post(
     '/api/batch',
     handle(async (req) => {
-      const body = await readRequestBody(req);
-      refuseUploads(body);
-      const requests = validate(body.data);
-      const outer = requestInfo(req, await authOf(deps, req), 'batch');
-      const records: RecordsDeps = { runtime: deps.runtime(), runner: deps.runner };
-      return idempotent(records, { key: req.header('idempotency-key'), scope: idempotencyScope(req, outer), fingerprint: () => fingerprintOf([requests]) }, async (records) => ({
-        status: 200,
-        body: await runBatch(records, outer, requests),
-      }));
+      const spool = deps.files?.batchSpool(deps.runtime().schema.collections);
+      try {
+        const body = await readRequestBody(req, { ...(spool ? { spool, limitBytes: deps.files!.maxBodyBytes } : {}) });
+        if (!spool) refuseUploads(body);
+        const requests = validate(body.data);
+        assignUploads(requests, body.files);
+        const outer = requestInfo(req, await authOf(deps, req), 'batch');
+        const records: RecordsDeps = { runtime: deps.runtime(), runner: deps.runner };
+        const fingerprint = () => fingerprintOf([requests.map(({ uploads, ...sub }) => [sub, uploads.map((u) => [u.field, u.filename, u.size])])]);
+        return await idempotent(records, { key: req.header('idempotency-key'), scope: idempotencyScope(req, outer), fingerprint }, async (records) => ({
+          status: 200,
+          body: await runBatch(records, outer, requests),
+        }));
+      } finally {
+        await spool?.discard();
+      }
     }),
   );
   return router;
@@ -93,10 +103,33 @@ function validate(data: Record<string, unknown>): SubRequest[] {
     const headers = checkHeaders(r['headers'], errs);
     if (Object.keys(errs).length > 0) problems[i] = errs;
     const body = r['body'];
-    return { method, ...target, headers, body: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {} };
+    return { method, ...target, headers, body: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {}, uploads: [] };
   });
   if (Object.keys(problems).length > 0) throw invalid({ requests: problems });
   return subs;
+}
+
+/** Gives each sub-request its file parts; a part for no sub-request is a 400, never dropped. */
+function assignUploads(subs: SubRequest[], files: UploadedFile[]): void {
+  for (const file of files) {
+    const target = batchPart(file.field);
+    const sub = target ? subs[target.index] : undefined;
+    if (!target || !sub) throw invalid({ [file.field]: { code: 'validation_invalid_file_part', message: 'The file part names no batch request.' } });
+    sub.uploads.push({ ...file, field: target.key });
+  }
+}
+
+/** The sub-request's body with its uploads' names in place; uploads to a field that takes none are refused. */
+function bodyWithUploads(records: RecordsDeps, sub: SubRequest, collection: string): Record<string, unknown> {
+  if (sub.uploads.length === 0) return sub.body;
+  if (sub.method === 'DELETE') throw new AppError('invalid_body', 'A delete takes no files.');
+  const rt = findRuntime(records.runtime, collection);
+  const refused = sub.uploads.filter((u) => !acceptsUpload(rt.collection, u.field));
+  if (refused.length > 0) {
+    const data = Object.fromEntries(refused.map((u) => [u.field, { code: 'validation_not_a_file_field', message: 'Only file fields accept uploads.' }]));
+    throw new AppError('invalid_body', 'Only file fields accept uploads.', data);
+  }
+  return withUploadNames(sub.body, sub.uploads);
 }
 
 function checkMethod(raw: unknown, errs: Record<string, unknown>): string {
@@ -166,8 +199,10 @@ async function runOne(records: RecordsDeps, sub: SubRequest, info: RequestInfo):
   const { collection, id, query } = sub;
   if (collection === null) throw new AppError('bad_request', 'Unknown batch request action.');
   const ifMatch = headerValues(sub.headers)['if_match'] ?? null;
-  if (sub.method === 'POST' && id === undefined) return { body: (await createRecord(records, collection, sub.body, query, info)).record, status: 200 };
-  if (sub.method === 'PATCH' && id !== undefined) return { body: (await updateRecord(records, collection, id, sub.body, query, info, { ifMatch })).record, status: 200 };
+  const body = bodyWithUploads(records, sub, collection);
+  const uploads = sub.uploads;
+  if (sub.method === 'POST' && id === undefined) return { body: (await createRecord(records, collection, body, query, info, { uploads })).record, status: 200 };
+  if (sub.method === 'PATCH' && id !== undefined) return { body: (await updateRecord(records, collection, id, body, query, info, { ifMatch, uploads })).record, status: 200 };
   if (sub.method === 'DELETE' && id !== undefined) {
     await deleteRecord(records, collection, id, info, { ifMatch });
     return { body: null, status: 204 };
@@ -176,7 +211,7 @@ async function runOne(records: RecordsDeps, sub: SubRequest, info: RequestInfo):
     const rt = findRuntime(records.runtime, collection);
     const upsertId = typeof sub.body['id'] === 'string' ? sub.body['id'] : '';
     const exists = upsertId !== '' && (await records.runner.all(`SELECT 1 AS "x" FROM ${rt.table} WHERE "id" = ?`, [upsertId])).length > 0;
-    const result = exists ? await updateRecord(records, collection, upsertId, sub.body, query, info) : await createRecord(records, collection, sub.body, query, info);
+    const result = exists ? await updateRecord(records, collection, upsertId, body, query, info, { uploads }) : await createRecord(records, collection, body, query, info, { uploads });
     return { body: result.record, status: 200 };
   }
   throw new AppError('bad_request', 'Unknown batch request action.');

@@ -2,10 +2,11 @@ import { Router, type Request, type RequestHandler } from 'express';
 import type { SqlRunner } from '../db/index.js';
 import { acceptsInstallToken } from '../auth/install.js';
 import type { Tokens } from '../auth/tokens.js';
+import { withUploadNames, type Files } from '../files/index.js';
 import type { RecordsRuntime } from '../records/runtime.js';
 import { createRecord, deleteRecord, etagListHas, etagOf, findRuntime, listRecords, updateRecord, viewRecord, type RecordQuery, type RecordResult } from '../records/service.js';
 import { AppError } from '../errors/index.js';
-import type { AuthIdentity, RequestBody, RequestInfo } from '../records/types.js';
+import type { AuthIdentity, RequestBody, RequestInfo, UploadedFile } from '../records/types.js';
 import { readRequestBody, recordBodyLimit } from './body.js';
 import { inFlightOf } from './in-flight.js';
 import { fingerprintOf, idempotent } from './idempotency.js';
@@ -17,6 +18,8 @@ export interface RecordsHttpDeps {
   runtime(): RecordsRuntime;
   runner: SqlRunner;
   tokens: Tokens;
+  /** Uploads and downloads; without it a file part is refused (400). */
+  files?: Files;
 }
 
 const QUERY_KEYS = ['page', 'perPage', 'sort', 'filter', 'skipTotal', 'expand', 'fields'] as const;
@@ -54,14 +57,35 @@ export function handle(fn: (req: Request) => Promise<Reply>): RequestHandler {
 }
 
 /**
- * Until file uploads are stored, a file part is refused rather than accepted and dropped
- * (galley.md §10): a 400 naming each part, before anything is written.
+ * Where files cannot go (no files subsystem, an endpoint that stores none), a file part is
+ * refused rather than accepted and dropped (galley.md §10): a 400 naming each part.
  */
 export function refuseUploads(body: RequestBody): void {
   if (body.files.length === 0) return;
   const data: Record<string, unknown> = {};
-  for (const file of body.files) data[file.field] = { code: 'validation_file_upload_unsupported', message: 'File uploads are not supported yet.' };
-  throw new AppError('bad_request', 'File uploads are not supported yet.', data);
+  for (const file of body.files) data[file.field] = { code: 'validation_file_upload_unsupported', message: 'This endpoint does not accept files.' };
+  throw new AppError('bad_request', 'This endpoint does not accept files.', data);
+}
+
+/**
+ * Reads a create/update body, its file parts spooled to temp files, and runs `fn` with the body
+ * (upload names in place) and the uploads; the temp files go when it is done, whatever happened
+ * (what was stored is a link or a copy).
+ */
+async function withBody<T>(deps: RecordsHttpDeps, req: Request, rt: { collection: import('../schema/index.js').Collection }, fn: (data: Record<string, unknown>, uploads: UploadedFile[]) => Promise<T>): Promise<T> {
+  const spool = deps.files?.spool(rt.collection);
+  try {
+    const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection, deps.files?.maxBodyBytes), ...(spool ? { spool } : {}) });
+    if (!spool) refuseUploads(body);
+    return await fn(withUploadNames(body.data, body.files), body.files);
+  } finally {
+    await spool?.discard();
+  }
+}
+
+/** What identifies an upload in an idempotency fingerprint (its stored name is random). */
+function uploadPrints(uploads: UploadedFile[]): unknown[] {
+  return uploads.map((u) => [u.field, u.filename, u.size, u.mimeType]);
 }
 
 export function recordReply(result: RecordResult): Reply {
@@ -103,13 +127,14 @@ export function recordRoutes(deps: RecordsHttpDeps): Router {
     base,
     handle(async (req) => {
       const rt = findRuntime(deps.runtime(), param(req, 'collection'));
-      const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
-      let requester = await info(req);
-      if (!requester.auth && rt.collection.name === '_superusers' && (await acceptsInstallToken(deps, req.headers.authorization))) requester = { ...requester, superuser: true };
-      refuseUploads(body);
-      return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint: () => fingerprintOf([req.originalUrl, body.data]) }, async (deps) =>
-        recordReply(await createRecord(deps, param(req, 'collection'), body.data, recordQuery(req), requester)),
-      );
+      return withBody(deps, req, rt, async (data, uploads) => {
+        let requester = await info(req);
+        if (!requester.auth && rt.collection.name === '_superusers' && (await acceptsInstallToken(deps, req.headers.authorization))) requester = { ...requester, superuser: true };
+        const fingerprint = () => fingerprintOf([req.originalUrl, data, uploadPrints(uploads)]);
+        return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint }, async (deps) =>
+          recordReply(await createRecord(deps, param(req, 'collection'), data, recordQuery(req), requester, { uploads })),
+        );
+      });
     }),
   );
 
@@ -117,13 +142,14 @@ export function recordRoutes(deps: RecordsHttpDeps): Router {
     `${base}/:id`,
     handle(async (req) => {
       const rt = findRuntime(deps.runtime(), param(req, 'collection'));
-      const body = await readRequestBody(req, { limitBytes: recordBodyLimit(rt.collection) });
-      const requester = await info(req);
-      refuseUploads(body);
-      const fingerprint = () => fingerprintOf([req.originalUrl, body.data, req.header('if-match') ?? null]);
-      return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint }, async (deps) =>
-        recordReply(await updateRecord(deps, param(req, 'collection'), param(req, 'id'), body.data, recordQuery(req), requester, { ifMatch: req.header('if-match') ?? null })),
-      );
+      return withBody(deps, req, rt, async (data, uploads) => {
+        const requester = await info(req);
+        const fingerprint = () => fingerprintOf([req.originalUrl, data, uploadPrints(uploads), req.header('if-match') ?? null]);
+        const options = { ifMatch: req.header('if-match') ?? null, uploads };
+        return idempotent(records(), { key: req.header('idempotency-key'), scope: idempotencyScope(req, requester), fingerprint }, async (deps) =>
+          recordReply(await updateRecord(deps, param(req, 'collection'), param(req, 'id'), data, recordQuery(req), requester, options)),
+        );
+      });
     }),
   );
 

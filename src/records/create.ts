@@ -9,7 +9,7 @@ import { fieldErrors, guardConstraints, locked, newWrite, runStages, setAutodate
 import { findRuntime, loadOne, respond, type RecordQuery, type RecordResult, type RecordsDeps } from './read.js';
 import { versionOf, type CollectionRuntime } from './runtime.js';
 import { WriteSession } from './session.js';
-import type { ApiRecord, FieldErrors, RequestInfo } from './types.js';
+import type { ApiRecord, FieldErrors, RequestInfo, UploadedFile } from './types.js';
 import { virtualRow } from './virtual-row.js';
 import { insertRow } from './write.js';
 
@@ -27,7 +27,7 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
   if (Object.keys(input.errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, input.errors);
   setAutodates(rt, input.values, null, formatDate(new Date()), true);
   if (rt.collection.name === '_superusers') input.values['verified'] = true;
-  const validation = { isNew: true, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: null };
+  const validation = { isNew: true, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: null, uploads: options.uploads };
   const errors = await fieldErrors(deps, rt, input.values, validation);
   if (Object.keys(errors).length > 0) throw await createRefusal(deps, rt, input.values, requestInfo, errors);
   const authIdTaken = await authIdError(deps.runner, deps.runtime, rt, String(input.values['id']));
@@ -51,7 +51,7 @@ export async function createRecord(deps: RecordsDeps, collection: string, data: 
     const returning = rt.junctions.length === 0;
     let row: Record<string, unknown> | undefined;
     await runStages(w, async () => {
-      if (hooked && JSON.stringify(w.record) !== submitted) await revalidate(tx, rt, w.record, input.changed);
+      if (hooked && JSON.stringify(w.record) !== submitted) await revalidate(tx, rt, w.record, input.changed, w.uploads);
       await guardConstraints(rt, tx.runner, 'create_failed', async () => {
         row = await insertRow(tx.runner, rt, w.record, returning);
       });
@@ -123,9 +123,9 @@ async function probeRule(deps: RecordsDeps & { session: WriteSession }, rt: Coll
 }
 
 /** A before-hook may change the record: what it stores is validated like what a client sends. */
-async function revalidate(deps: RecordsDeps, rt: CollectionRuntime, values: ApiRecord, changed: Set<string>): Promise<void> {
+async function revalidate(deps: RecordsDeps, rt: CollectionRuntime, values: ApiRecord, changed: Set<string>, uploads: readonly UploadedFile[]): Promise<void> {
   for (const field of rt.collection.fields) changed.add(field.name);
-  const errors = await fieldErrors(deps, rt, values, { isNew: true, changed, existing: null });
+  const errors = await fieldErrors(deps, rt, values, { isNew: true, changed, existing: null, uploads });
   if (Object.keys(errors).length > 0) throw new AppError('create_failed', undefined, errors);
 }
 

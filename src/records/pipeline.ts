@@ -100,7 +100,14 @@ export async function fieldErrors(
   deps: RecordsDeps,
   rt: CollectionRuntime,
   values: ApiRecord,
-  ctx: { isNew: boolean; changed: Set<string>; newPassword?: string | undefined; otherPasswords?: Record<string, string> | undefined; existing: ApiRecord | null },
+  ctx: {
+    isNew: boolean;
+    changed: Set<string>;
+    newPassword?: string | undefined;
+    otherPasswords?: Record<string, string> | undefined;
+    existing: ApiRecord | null;
+    uploads?: readonly UploadedFile[] | undefined;
+  },
 ): Promise<FieldErrors> {
   const errors = rt.validate(values, ctx);
   const missing = await missingRelations(deps.runner, rt, values, ctx.changed, (cid) => deps.runtime.byId.get(cid));

@@ -42,13 +42,25 @@ export interface RequestInfo {
   body: Record<string, unknown>;
 }
 
-/** An uploaded file part of a multipart body (files are accepted by the parser; storage comes later). */
+/**
+ * An uploaded file part of a multipart body, spooled to a temp file while the body is read
+ * (src/files/spool.ts) and stored by the files plugin once the write is valid.
+ */
 export interface UploadedFile {
+  /** The part's name: the field, `field+` (append) or `+field` (prepend). */
   field: string;
+  /** The client's file name. */
   filename: string;
+  /** Detected from the content, never taken from the client. */
   mimeType: string;
+  /** Bytes received (all of them, even past a cut). */
   size: number;
-  data: Buffer;
+  /** The temp file holding the bytes ('' when the part was only counted). */
+  path: string;
+  /** The name it is stored under (PocketBase's rules: snake_case base, random part, extension). */
+  name: string;
+  /** Cut while streaming at the field's maxSize: the write fails with validation_file_size_limit. */
+  tooLarge?: boolean;
 }
 
 /** A parsed request body: JSON, urlencoded or multipart (with `@jsonPayload` parts merged). */

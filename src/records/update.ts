@@ -48,7 +48,7 @@ export async function updateRecord(deps: RecordsDeps, collection: string, id: st
       throw new AppError('update_failed', undefined, { oldPassword: { code: 'validation_invalid_old_password', message: 'Missing or invalid old password.' } });
     }
     setAutodates(rt, input.values, input.changed, formatDate(new Date()), false);
-    const errors = await fieldErrors(tx, rt, input.values, { isNew: false, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: stored });
+    const errors = await fieldErrors(tx, rt, input.values, { isNew: false, changed: input.changed, newPassword: input.newPassword, otherPasswords: input.otherPasswords, existing: stored, uploads: options.uploads });
     if (Object.keys(errors).length > 0) throw new AppError('update_failed', undefined, errors);
     if (input.newPassword !== undefined) {
       input.values['password'] = await hashPassword(input.newPassword);
@@ -87,14 +87,14 @@ export async function saveUpdate(
 }
 
 /** Fields a before-hook changed are written, and validated like a client's values. */
-async function revalidateHooked(deps: RecordsDeps, rt: CollectionRuntime, w: { record: ApiRecord; changed: Set<string> }, stored: ApiRecord): Promise<void> {
+async function revalidateHooked(deps: RecordsDeps, rt: CollectionRuntime, w: { record: ApiRecord; changed: Set<string>; uploads: readonly UploadedFile[] }, stored: ApiRecord): Promise<void> {
   const byHook = new Set<string>();
   for (const field of rt.collection.fields) {
     if (!w.changed.has(field.name) && JSON.stringify(w.record[field.name]) !== JSON.stringify(stored[field.name])) byHook.add(field.name);
   }
   if (byHook.size === 0) return;
   for (const name of byHook) w.changed.add(name);
-  const errors = await fieldErrors(deps, rt, w.record, { isNew: false, changed: byHook, existing: stored });
+  const errors = await fieldErrors(deps, rt, w.record, { isNew: false, changed: byHook, existing: stored, uploads: w.uploads });
   if (Object.keys(errors).length > 0) throw new AppError('update_failed', undefined, errors);
 }
 

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { formatDate, isMultiple, parseDate, type Collection, type Field } from '../schema/index.js';
 import { formatFloat, toFileNames } from './input.js';
-import type { ApiRecord, FieldError, FieldErrors } from './types.js';
+import type { ApiRecord, FieldError, FieldErrors, UploadedFile } from './types.js';
 
 export interface ValidationContext {
   isNew: boolean;
@@ -15,6 +15,8 @@ export interface ValidationContext {
    * update cannot tell kept files from invented ones and that check is skipped.
    */
   existing?: ApiRecord | null;
+  /** Files uploaded with the write: their stored names are valid new values of their fields. */
+  uploads?: readonly UploadedFile[] | undefined;
 }
 
 export type RecordValidator = (values: ApiRecord, ctx: ValidationContext) => FieldErrors;
@@ -341,24 +343,51 @@ function relationRule(field: Field): ValueRule {
 const tooMany = (maxSelect: number) => fieldError('validation_too_many_values', `Select no more than ${maxSelect}`, { maxSelect });
 
 /**
- * A file field may only hold filenames the stored record already has: new files arrive as
- * uploads, never as names (so on create any name is invalid).
+ * A file field may only hold filenames the stored record already has, or the names of this
+ * write's uploads (so on create only uploads). Each upload it keeps is checked for size and
+ * type (detected from its content); an upload it does not keep (two to a single field) is refused
+ * rather than dropped.
  */
 function fileCheck(field: Field): FieldCheck {
   const maxSelect = Math.max(num(field['maxSelect'], 1), 1);
-  const countRule = ajvRule({ type: 'array', maxItems: maxSelect }, [
-    ['maxItems', () => fieldError('validation_too_many_files', `The maximum allowed files is ${maxSelect}`, { maxSelect })],
-  ]);
+  const maxSize = num(field['maxSize']) || 5 << 20;
+  const mimeTypes = Array.isArray(field['mimeTypes']) ? (field['mimeTypes'] as unknown[]).map(String) : [];
+  const tooManyFiles = () => fieldError('validation_too_many_files', `The maximum allowed files is ${maxSelect}`, { maxSelect });
+  const countRule = ajvRule({ type: 'array', maxItems: maxSelect }, [['maxItems', tooManyFiles]]);
   return (values, ctx) => {
     const files = toFileNames(values[field.name]);
+    const uploads = (ctx.uploads ?? []).filter((u) => uploadField(u.field) === field.name);
+    if (uploads.some((u) => !files.includes(u.name))) return tooManyFiles();
     if (files.length === 0) return field.required ? required() : undefined;
+    const uploaded = new Map(uploads.map((u) => [u.name, u]));
     const known = ctx.isNew ? new Set<string>() : ctx.existing ? new Set(toFileNames(ctx.existing[field.name])) : null;
-    const invalidFiles = known ? files.filter((f) => !known.has(f)).map((f) => f.slice(0, 250)) : [];
+    const invalidFiles = known ? files.filter((f) => !known.has(f) && !uploaded.has(f)).map((f) => f.slice(0, 250)) : [];
     if (invalidFiles.length > 0) {
       return fieldError('validation_invalid_file', `Invalid new files: [${invalidFiles.join(' ')}].`, { invalidFiles });
     }
-    return countRule(files);
+    const counted = countRule(files);
+    if (counted) return counted;
+    for (const u of uploads) {
+      if (u.tooLarge || u.size > maxSize) {
+        return fieldError('validation_file_size_limit', `Failed to upload ${u.filename} - the maximum allowed file size is ${maxSize} bytes.`, { file: u.filename, maxSize });
+      }
+      if (mimeTypes.length > 0 && !mimeTypes.some((m) => sameType(m, u.mimeType))) {
+        return fieldError('validation_invalid_mime_type', `Failed to upload "${u.filename}" due to unsupported file type.`, { file: u.filename, mimeTypes });
+      }
+    }
+    return undefined;
   };
+}
+
+/** The field a multipart part names (`f`, `f+`, `+f`). */
+function uploadField(part: string): string {
+  return part.startsWith('+') ? part.slice(1) : part.endsWith('+') ? part.slice(0, -1) : part;
+}
+
+/** Media types compared without parameters (`text/plain` matches `text/plain; charset=utf-8`). */
+function sameType(a: string, b: string): boolean {
+  const base = (t: string) => t.split(';')[0]!.trim().toLowerCase();
+  return base(a) === base(b);
 }
 
 function jsonRule(field: Field): ValueRule {

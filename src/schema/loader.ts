@@ -68,9 +68,6 @@ function assemble(located: Located[]): Schema {
 function warningsFor(file: string, c: Collection): string[] {
   const warnings: string[] = [];
   if ((c['oauth2'] as { enabled?: boolean } | undefined)?.enabled) warnings.push(`${file}: /oauth2: OAuth2 sign-in is not implemented yet; ignored`);
-  c.fields.forEach((f, i) => {
-    if (f.type === 'file') warnings.push(`${file}: /fields/${i}: file uploads are not implemented yet; the field is stored but read-only (file "${f.name}")`);
-  });
   return warnings;
 }
 

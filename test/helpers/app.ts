@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolve } from 'node:path';
 import type { Express } from 'express';
 import pino from 'pino';
-import { activateSchema, attachHooks, type App } from '../../src/app.js';
+import { activateSchema, attachFiles, attachHooks, type App } from '../../src/app.js';
+import type { FileStorage, Files } from '../../src/files/index.js';
 import { Tokens } from '../../src/auth/tokens.js';
 import type { RateLimitsConfig } from '../../src/config/index.js';
 import { createMailer } from '../../src/mail/index.js';
@@ -39,6 +43,9 @@ export interface TestApp {
   dbUrl: string;
   /** The app's realtime service (SSE clients, the write-pipeline plugin). */
   realtime: Realtime;
+  /** The files subsystem; its data folder (a temp folder, removed on close) holds `storage/`. */
+  files: Files;
+  dataDir: string;
   /** Listens on a free port; resolves to the base URL (for the pocketbase SDK). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -70,6 +77,10 @@ export interface TestAppOptions {
   admin?: boolean;
   /** Realtime limits (e.g. a short idle close); default: production's. */
   realtime?: Partial<RealtimeLimits>;
+  /** File storage other than the local folder (an S3 bucket); the data folder is still a temp folder. */
+  storage?: FileStorage;
+  /** GALLEY_MAX_BODY_BYTES (default 32 MiB). */
+  maxBodyBytes?: number;
 }
 
 const NO_LIMITS: RateLimitsConfig = { authPerIp: { max: 0, windowSeconds: 1 }, authPerIdentity: { max: 0, windowSeconds: 1 } };
@@ -86,6 +97,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const log = options.log ?? pino({ level: process.env['GALLEY_TEST_LOG'] ?? 'silent' });
   const app: App = { config: {} as App['config'], log, db: t.db, schema, plugins: [...(options.plugins ?? [])], records: null as unknown as App['records'] };
   if (options.hooksDir) await attachHooks(app, options.hooksDir, { cronSeconds: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'galley-data-'));
+  const files = attachFiles(app, { dataDir, ...(options.storage ? { storage: options.storage } : {}), ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}) });
   const runner = t.db.runner();
   // Node's default metrics (event-loop monitors) are left out: a test process builds hundreds of apps.
   const metrics = createMetrics({ defaultMetrics: false, pool: () => runner.stats!(), migrationsApplied: () => countMigrations(runner) });
@@ -102,7 +115,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
   const limiters = await createAuthLimiters({ limits: options.rateLimits ?? NO_LIMITS, runner, redisUrl: options.redisUrl ?? null, log });
   const http = createHttpApp({
     log,
-    records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens },
+    records: { runtime, runner: options.onSql ? observed(runner, options.onSql) : runner, tokens, files },
     auth: { auth: { runtime, runner, tokens, mailer, app: { name: 'Galley Test', url: TEST_APP_URL }, log, ...(app.hooks ? { onAuth: app.hooks.onAuth.bind(app.hooks) } : {}) }, limiters },
     maxInFlight: options.maxInFlight ?? 0,
     ...(app.hooks ? { hooks: app.hooks } : {}),
@@ -112,6 +125,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     realtime: { realtime },
     ...(options.admin ? { admin: { distDir: ADMIN_DIST, pendingPlan: async () => (await migrate(t.db, app.records.schema, { apply: false, allowDestructive: false })).plan } } : {}),
   });
+  files.plugin.metrics = metrics.files;
   let server: Server | null = null;
   let n = 0;
   const seed = async (collection: string, data: Record<string, unknown>) =>
@@ -123,6 +137,8 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
     metrics,
     realtime,
     dbUrl: t.url,
+    files,
+    dataDir,
     seed,
     async superuserToken() {
       const email = `root${++n}_${Date.now()}@example.com`;
@@ -144,6 +160,7 @@ export async function createTestApp(dialect: DialectName, collections?: Record<s
       mailer.close();
       await limiters.close();
       await t.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

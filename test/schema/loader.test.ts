@@ -168,7 +168,6 @@ describe('normalization', () => {
     );
     expect(schema.warnings).toEqual([
       'collections/users.json: /oauth2: OAuth2 sign-in is not implemented yet; ignored',
-      'collections/posts.json: /fields/2: file uploads are not implemented yet; the field is stored but read-only (file "cover")',
     ]);
     expect(load({ name: 'posts' }).warnings).toEqual([]);
   });
