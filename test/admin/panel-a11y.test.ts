@@ -198,8 +198,10 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
   }
 
   async function openCollection(name: string): Promise<void> {
+    // A full load at the collection's URL (not a hash change, then reload(), which could reload
+    // the page it was leaving).
+    await page.goto('about:blank');
     await page.goto(`${url()}/_/#/collections/${name}`);
-    await page.reload();
     await expect.poll(() => page.getByTestId('collection-title').textContent().catch(() => null)).toContain(name);
     await page.getByTestId('records-loading').waitFor({ state: 'hidden' });
   }

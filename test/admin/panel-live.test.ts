@@ -60,8 +60,11 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel live updates (%s
     const a = await write('POST', '', { title: 'live first' });
     const b = await write('POST', '', { title: 'live second' });
     await ensureSignedIn(page, galley, ADMIN, UI_TIMEOUT);
+    // A full load at the collection's URL: a same-document hash change followed by reload() could
+    // reload the page it was leaving (seen once under load: the list of the first collection).
+    await page.goto('about:blank');
     await page.goto(`${galley.url}/_/#/collections/kitchen`);
-    await page.reload();
+    await expect.poll(() => page.getByTestId('collection-title').textContent().catch(() => null), { timeout: WAIT }).toContain('kitchen');
     await expect.poll(rowIds, { timeout: WAIT }).toEqual(expect.arrayContaining([String(a['id']), String(b['id'])])).catch(async (err: unknown) => {
       throw new Error(`${String(err)}\n${page.url()}\n${(await page.locator('body').innerText()).slice(0, 1500)}`);
     });

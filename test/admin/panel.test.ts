@@ -133,8 +133,10 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel in a browser (%s
 
   /** Opens a collection's records page afresh (no filter, sort or page left from an earlier test). */
   async function openCollection(name: string): Promise<void> {
+    // A full load at the collection's URL (not a hash change, then reload(), which could reload
+    // the page it was leaving).
+    await page.goto('about:blank');
     await page.goto(`${url()}/_/#/collections/${name}`);
-    await page.reload();
     await expect.poll(() => page.getByTestId('collection-title').textContent().catch(() => null)).toContain(name);
     await settled();
   }
@@ -614,8 +616,8 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel in a browser (%s
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor();
     expect(await page.evaluate<string | null>(`localStorage.getItem(${JSON.stringify(AUTH_STORAGE_KEY)})`)).toBeNull();
+    await page.goto('about:blank');
     await page.goto(`${url()}/_/#/collections/kitchen`);
-    await page.reload();
     await page.getByTestId('login-form').waitFor();
     await expect.poll(() => page.url()).toMatch(/#\/login$/);
     expect(await page.getByTestId('current-user').count()).toBe(0);
