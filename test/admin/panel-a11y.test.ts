@@ -338,7 +338,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await page.getByTestId('column-toggle-count').focus();
     await page.keyboard.press('Escape');
     await page.getByTestId('column-picker-menu').waitFor({ state: 'detached' });
-    expect(await focused()).toBe('column-picker');
+    await expect.poll(focused).toBe('column-picker');
     expect(await page.getByTestId('column-picker').getAttribute('aria-expanded')).toBe('false');
 
     // Pagination and the sidebar.
@@ -361,7 +361,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     // Escape on the editor alone closes it and returns the focus to the row's open button.
     await page.keyboard.press('Escape');
     await editor().waitFor({ state: 'hidden' });
-    expect(await focused()).toBe(`open-${id}`);
+    await expect.poll(focused).toBe(`open-${id}`);
 
     // Open it again from the keyboard (Enter on the focused open button).
     await page.keyboard.press('Enter');
@@ -377,7 +377,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect(await page.locator('dialog[open]').count()).toBe(0);
     expect(await editor().isVisible()).toBe(true);
-    expect(await focused()).toBe('record-delete');
+    await expect.poll(focused).toBe('record-delete');
     // Nothing was deleted.
     expect((await api(url(), 'GET', `/api/collections/kitchen/records/${id}`, { token: await token() })).status).toBe(200);
     await shot('escape-dialog-closed');
