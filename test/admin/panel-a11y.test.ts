@@ -22,6 +22,8 @@ import {
  * Every test leaves a screenshot in test-output/admin/<dialect>-a11y-<name>.png.
  */
 
+/** A focus return waits for its row, which a list reload may hold back for a while on a busy machine. */
+const FOCUS_RETURN = { timeout: 15_000 };
 const CI = Boolean(process.env['CI']);
 const missing = missingPrerequisites();
 
@@ -271,7 +273,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     expect(await unnamedButtons(form)).toEqual([]);
     expect(await form.getAttribute('aria-labelledby')).toBeTruthy();
     // The email field takes the focus on load.
-    await expect.poll(focused).toBe('login-email');
+    await expect.poll(focused, FOCUS_RETURN).toBe('login-email');
 
     // The first tab stop of the page is the email field; Tab walks email → password → submit, Shift+Tab back.
     const firstTabStop = await page.evaluate<string | null>(
@@ -338,7 +340,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await page.getByTestId('column-toggle-count').focus();
     await page.keyboard.press('Escape');
     await page.getByTestId('column-picker-menu').waitFor({ state: 'detached' });
-    await expect.poll(focused).toBe('column-picker');
+    await expect.poll(focused, FOCUS_RETURN).toBe('column-picker');
     expect(await page.getByTestId('column-picker').getAttribute('aria-expanded')).toBe('false');
 
     // Pagination and the sidebar.
@@ -361,7 +363,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     // Escape on the editor alone closes it and returns the focus to the row's open button.
     await page.keyboard.press('Escape');
     await editor().waitFor({ state: 'hidden' });
-    await expect.poll(focused).toBe(`open-${id}`);
+    await expect.poll(focused, FOCUS_RETURN).toBe(`open-${id}`);
 
     // Open it again from the keyboard (Enter on the focused open button).
     await page.keyboard.press('Enter');
@@ -377,7 +379,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await expect.poll(() => dialog.isVisible()).toBe(false);
     expect(await page.locator('dialog[open]').count()).toBe(0);
     expect(await editor().isVisible()).toBe(true);
-    await expect.poll(focused).toBe('record-delete');
+    await expect.poll(focused, FOCUS_RETURN).toBe('record-delete');
     // Nothing was deleted.
     expect((await api(url(), 'GET', `/api/collections/kitchen/records/${id}`, { token: await token() })).status).toBe(200);
     await shot('escape-dialog-closed');
@@ -401,7 +403,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await page.evaluate(`(() => { const b = document.getElementById(${JSON.stringify(`open-${id}`)}); b.replaceWith(b.cloneNode(true)); })()`);
     await page.keyboard.press('Escape');
     await editor().waitFor({ state: 'hidden' });
-    await expect.poll(focused).toBe(`open-${id}`);
+    await expect.poll(focused, FOCUS_RETURN).toBe(`open-${id}`);
     // The page's own view of its rows was tampered with above: start the next test from a fresh load.
     await page.reload();
   }, SLOW);
@@ -415,7 +417,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
     await editor().waitFor({ state: 'hidden' });
     expect(await focused()).toBe('body');
     await page.evaluate(`(() => { const [b, parent] = window.heldRow; parent.appendChild(b); })()`);
-    await expect.poll(focused).toBe(`open-${id}`);
+    await expect.poll(focused, FOCUS_RETURN).toBe(`open-${id}`);
     await page.reload();
   }, SLOW);
 
@@ -434,7 +436,7 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel accessibility (%
       await page.evaluate(`document.querySelector('[data-testid="sort-title"]').click()`);
       await expect.poll(() => page.getByTestId('column-title').getAttribute('aria-sort')).toBe(direction);
       await page.getByTestId('records-loading').waitFor({ state: 'hidden' });
-      await expect.poll(focused).toBe(`open-${id}`);
+      await expect.poll(focused, FOCUS_RETURN).toBe(`open-${id}`);
     }
     await api(url(), 'DELETE', `/api/collections/kitchen/records/${String(other.body['id'])}`, { token: auth });
   }, SLOW);

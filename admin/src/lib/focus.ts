@@ -1,5 +1,9 @@
-/** How long a focus return waits for its element to (re)appear, e.g. while the list reloads. */
-const REAPPEAR_MS = 3000;
+/**
+ * How long a focus return waits for its element to (re)appear, e.g. while the list reloads. Long:
+ * the wait ends anyway as soon as the user puts the focus somewhere, and a slow server (or a busy
+ * machine: 3 s was seen to pass in the browser tests) must not leave keyboard users on the body.
+ */
+const REAPPEAR_MS = 15_000;
 
 /**
  * Remembers the focused element, to give the focus back later (a panel or dialog closing). The
