@@ -2,17 +2,11 @@ import { createReadStream } from 'node:fs';
 import { stat as statFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Config } from '../../config/index.js';
 import type { ByteRange, FileStorage, StoredObject } from './types.js';
 
-export interface S3Options {
-  bucket: string;
-  /** e.g. `http://127.0.0.1:9000` (MinIO, R2, …); null = AWS. */
-  endpoint: string | null;
-  region: string;
-  accessKey: string | null;
-  secret: string | null;
-  forcePathStyle: boolean;
-}
+/** The bucket and credentials, as the config validated them at start (GALLEY_S3_*). */
+export type S3Options = S3Config;
 
 type Sdk = typeof import('@aws-sdk/client-s3');
 
