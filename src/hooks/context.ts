@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlRunner } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
@@ -13,7 +12,8 @@ export interface HookServices {
   runtime(): RecordsRuntime;
   runner: SqlRunner;
   log: Logger;
-  mail(message: MailMessage): Promise<void>;
+  /** `depth`: the hook depth of the sender (its onMailSend hooks run one level deeper). */
+  mail(message: MailMessage, depth?: number): Promise<void>;
   /** Set once realtime is served; `send` fails with a clear error before. */
   realtime?: { send(topic: string, data: unknown): Promise<void> };
 }
@@ -21,37 +21,43 @@ export interface HookServices {
 /** How deep hooks may call into writes that run hooks again before it is a loop. */
 export const MAX_HOOK_DEPTH = 16;
 
-/** The hook nesting of the current async call chain (a hook's write runs hooks one level deeper). */
-const depth = new AsyncLocalStorage<number>();
-
 /** A chain of hooks that keeps writing records that run the same hooks (a loop in the hooks files). */
 export class HookRecursionError extends Error {}
 
-/** Runs a user hook one level deeper, refusing past MAX_HOOK_DEPTH with a message naming the hook. */
-export function nested<T>(name: string, fn: () => T): T {
-  const level = (depth.getStore() ?? 0) + 1;
+/**
+ * The depth of a hook called by work done at `depth` (0 = a client's request; a hook's own writes
+ * and mail act at the hook's depth), refusing past MAX_HOOK_DEPTH with a message naming the hook.
+ * The depth travels explicitly (RequestInfo.hookDepth, hookApp's argument) rather than in an
+ * AsyncLocalStorage: on Node 20 one ALS.run() turns on promise hooks for the whole process, which
+ * cost every request ~3% CPU (profile of the hooks bench).
+ */
+export function deeper(depth: number, name: string): number {
+  const level = depth + 1;
   if (level > MAX_HOOK_DEPTH) throw new HookRecursionError(`hooks nested more than ${MAX_HOOK_DEPTH} deep (at ${name}): a hook's write keeps triggering hooks`);
-  return depth.run(level, fn);
+  return level;
 }
 
 const SUPERUSER: RequestInfo = { auth: null, superuser: true, method: 'POST', context: 'hook', query: {}, headers: {}, body: {} };
 
 /**
- * `e.app` for one hook call. Inside a before-hook `session` is the write's unit of work, so the
- * data API's reads see its uncommitted rows and its writes commit or roll back with it.
+ * `e.app` for one hook call at `depth` (see deeper). Inside a before-hook `session` is the write's
+ * unit of work, so the data API's reads see its uncommitted rows and its writes commit or roll
+ * back with it. The hook's child logger is made on first use: most hook calls never log.
  */
-export function hookApp(services: HookServices, name: string, session?: WriteSession): HookApp {
-  const log = services.log.child({ hook: name });
+export function hookApp(services: HookServices, name: string, depth: number, session?: WriteSession): HookApp {
+  let log: Logger | undefined;
   return {
-    records: (collection, options) => recordsApi(services, collection, requester(services, options), session),
-    mail: (message) => services.mail(message),
+    records: (collection, options) => recordsApi(services, collection, { ...requester(services, options), hookDepth: depth }, session),
+    mail: (message) => services.mail(message, depth),
     realtime: {
       send: async (topic, data) => {
         if (!services.realtime) throw new Error('realtime is not available in this process');
         await services.realtime.send(topic, data);
       },
     },
-    log,
+    get log() {
+      return (log ??= services.log.child({ hook: name }));
+    },
   };
 }
 

@@ -61,7 +61,7 @@ export class CronScheduler {
   private async fire(job: CronHook, tick: number): Promise<void> {
     try {
       if (!(await this.claim(job.name, tick))) return;
-      await guard(job.origin, () => job.run({ name: job.name, scheduledAt: new Date(tick), app: hookApp(this.services, describe(job.origin)) }));
+      await guard(job.origin, () => job.run({ name: job.name, scheduledAt: new Date(tick), app: hookApp(this.services, describe(job.origin), 1) }));
     } catch (err) {
       this.log.error({ err, job: job.name, tick: new Date(tick).toISOString() }, `cron job ${job.name} failed (it runs again at its next tick)`);
     }

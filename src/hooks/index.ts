@@ -5,7 +5,7 @@ import type { WritePlugin } from '../records/plugins.js';
 import type { RecordsRuntime } from '../records/runtime.js';
 import type { ApiRecord } from '../records/types.js';
 import type { Collection, Schema } from '../schema/index.js';
-import { hookApp, type HookServices } from './context.js';
+import { deeper, hookApp, type HookServices } from './context.js';
 import { CronScheduler } from './cron.js';
 import { hooksFiles, loadHooks, type LoadOptions } from './loader.js';
 import { collectionInfo, describe, guard, hooksPlugin } from './plugin.js';
@@ -70,7 +70,7 @@ export class AppHooks {
 
   /** The mailer as hooks see it: every message passes the onMailSend chain, which may change or cancel it. */
   mailer(inner: Mailer): Mailer {
-    const send = (message: MailMessage) => this.sendThroughHooks(inner, message);
+    const send = (message: MailMessage, depth = 0) => this.sendThroughHooks(inner, message, depth);
     this.services.mail = send;
     return { send, close: () => inner.close() };
   }
@@ -81,17 +81,19 @@ export class AppHooks {
     const step = async (i: number): Promise<void> => {
       const hook = hooks[i];
       if (!hook) return;
-      const event: RecordAuthEvent = { collection: collectionInfo(collection), record, method, app: hookApp(this.services, describe(hook.origin)), next: () => step(i + 1) };
+      const event: RecordAuthEvent = { collection: collectionInfo(collection), record, method, app: hookApp(this.services, describe(hook.origin), 1), next: () => step(i + 1) };
       await guard(hook.origin, () => hook.run(event));
     };
     await step(0);
   }
 
-  private async sendThroughHooks(inner: Mailer, message: MailMessage): Promise<void> {
+  /** `depth`: the hook depth of the sender; the onMailSend hooks run one deeper (a hook mailing from onMailSend is a loop). */
+  private async sendThroughHooks(inner: Mailer, message: MailMessage, depth: number): Promise<void> {
     const hooks = this.current?.mail ?? [];
+    if (hooks.length === 0) return inner.send(message);
     // One message for the whole chain: a hook may change its fields or replace it.
     const state = { message: { ...message } };
-    const app = hookApp(this.services, 'onMailSend');
+    const app = hookApp(this.services, 'onMailSend', deeper(depth, 'onMailSend'));
     const step = async (i: number): Promise<void> => {
       const hook = hooks[i];
       if (!hook) return inner.send(state.message);

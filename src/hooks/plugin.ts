@@ -1,7 +1,7 @@
 import { AppError } from '../errors/index.js';
 import type { RecordWrite, StageHandlers, WriteAction, WritePlugin } from '../records/plugins.js';
 import type { Collection } from '../schema/index.js';
-import { hookApp, nested, type HookServices } from './context.js';
+import { deeper, hookApp, type HookServices } from './context.js';
 import { ApiError, type CollectionInfo, type RecordAfterEvent, type RecordData, type RecordEvent } from './public.js';
 import type { AfterHook, BeforeHook, HookRegistry, Origin } from './registry.js';
 
@@ -49,31 +49,33 @@ async function runBefore(services: HookServices, hooks: BeforeHook[], w: RecordW
 async function runAfter(services: HookServices, hooks: AfterHook[], w: RecordWrite): Promise<void> {
   for (const hook of hooks) {
     try {
-      await nested(describe(hook.origin), () => hook.run(eventBase(services, hook.origin, w, false)));
+      await hook.run(eventBase(services, hook.origin, w, false));
     } catch (err) {
       services.log.error({ err, hook: describe(hook.origin), collection: w.rt.collection.name, id: w.record['id'] }, `${describe(hook.origin)} failed after the commit (the response is unchanged)`);
     }
   }
 }
 
+/** A record hook's event, one hook level deeper than the write that calls it. */
 function eventBase(services: HookServices, origin: Origin, w: RecordWrite, inTransaction: boolean): RecordAfterEvent {
+  const name = describe(origin);
   return {
     collection: collectionInfo(w.rt.collection),
     record: w.record,
     original: w.original,
     auth: w.info.auth ? withoutSecrets(w.info.auth.record) : null,
     superuser: w.info.superuser,
-    app: hookApp(services, describe(origin), inTransaction ? w.session : undefined),
+    app: hookApp(services, name, deeper(w.info.hookDepth ?? 0, name), inTransaction ? w.session : undefined),
   };
 }
 
 /**
- * Runs one user hook one nesting level deeper. An ApiError becomes the response it asks for
- * (and rolls the write back); anything else stays an unexpected error (a 500, logged).
+ * Runs one user hook. An ApiError becomes the response it asks for (and rolls the write back);
+ * anything else stays an unexpected error (a 500, logged).
  */
 export async function guard(origin: Origin, run: () => unknown): Promise<void> {
   try {
-    await nested(describe(origin), async () => run());
+    await run();
   } catch (err) {
     throw apiErrorToAppError(err);
   }

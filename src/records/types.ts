@@ -40,6 +40,8 @@ export interface RequestInfo {
   headers: Record<string, string>;
   /** The submitted body after modifiers are resolved (create/update), else {}. */
   body: Record<string, unknown>;
+  /** How many hooks deep the caller is: absent for a client's request, n for a hook's data API call at depth n. */
+  hookDepth?: number;
 }
 
 /**
