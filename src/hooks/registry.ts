@@ -37,6 +37,20 @@ export class HookRegistrationError extends Error {}
 
 /** Paths of Galley's own endpoints: a custom route may not shadow them. */
 const RESERVED = [/^\/api\/collections(\/|$)/, /^\/api\/realtime(\/|$)/, /^\/api\/batch(\/|$)/, /^\/api\/files(\/|$)/, /^\/api\/health(\/|$)/, /^\/api\/galley(\/|$)/, /^\/api\/openapi\.json$/, /^\/api\/docs(\/|$)/, /^\/metrics(\/|$)/, /^\/_(\/|$)/];
+/** The literal roots of RESERVED. */
+const GALLEY_ROOTS = ['/api/collections', '/api/realtime', '/api/batch', '/api/files', '/api/health', '/api/galley', '/api/openapi.json', '/api/docs', '/metrics', '/_'];
+
+/**
+ * Whether a custom route's path could match one of Galley's own URLs: its literal start (up to the
+ * first parameter or wildcard) begins one of Galley's roots, as `/api/:name` could be `/api/health`.
+ * Express matches paths case-insensitively, so this compares lower-cased. Routes that cannot are
+ * served before Galley's routers (http/routes-custom.ts), the others after them.
+ */
+export function mayMatchGalleyPath(path: string): boolean {
+  const literal = path.split(/[:*{(]/)[0]!.toLowerCase();
+  return GALLEY_ROOTS.some((root) => root.startsWith(literal) || literal.startsWith(root));
+}
+
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const CRON_FIELDS = /^\S+(\s+\S+){4}$/;
 const CRON_FIELDS_WITH_SECONDS = /^\S+(\s+\S+){4,5}$/;

@@ -13,7 +13,7 @@ import { batchRoutes } from './routes-batch.js';
 import { collectionRoutes } from './routes-collections.js';
 import { adminRoutes, type AdminHttpDeps } from './routes-admin.js';
 import { authRoutes, type AuthHttpDeps } from './routes-auth.js';
-import { customRoutes } from './routes-custom.js';
+import { customRoutes, type CustomRouters } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { realtimeRoutes, type RealtimeHttpDeps } from './routes-realtime.js';
 import { fileRoutes } from './routes-files.js';
@@ -55,6 +55,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(admission(deps.maxInFlight ?? 0));
   if (deps.compression !== false) app.use(compressResponses());
   app.use(securityHeaders);
+  const custom = deps.records && deps.hooks ? customRoutesOf(deps.hooks, deps.records) : null;
+  if (custom) app.use(custom.early);
   app.use(healthRoutes());
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.openapi) app.use(openApiRoutes(deps.openapi));
@@ -67,12 +69,15 @@ export function createHttpApp(deps: HttpDeps): Express {
     app.use(collectionRoutes(deps.records));
     if (deps.realtime) app.use(realtimeRoutes(deps.records, deps.realtime));
     if (deps.admin) app.use(adminRoutes(deps.records, deps.admin));
-    const hooks = deps.hooks;
-    if (hooks) app.use(customRoutes({ registry: () => hooks.registry(), services: hooks.services, records: deps.records }));
+    if (custom) app.use(custom.late);
   }
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;
+}
+
+function customRoutesOf(hooks: AppHooks, records: RecordsHttpDeps): CustomRouters {
+  return customRoutes({ registry: () => hooks.registry(), services: hooks.services, records });
 }
 
 export { errorBody, type ErrorBody } from './error-handler.js';

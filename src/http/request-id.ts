@@ -10,6 +10,8 @@ export function requestLogger(log: Logger): RequestHandler {
     const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     req.headers['x-request-id'] = id;
     res.setHeader('X-Request-Id', id);
+    // The request line is an info line: below that level its timer and listener are skipped.
+    if (!log.isLevelEnabled('info')) return next();
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;

@@ -14,7 +14,8 @@ export function requestInfo(req: Request, auth: AuthIdentity | null, context = '
   };
 }
 
-function firstValues(query: Record<string, unknown>): Record<string, string> {
+/** First value of each query parameter (PocketBase's `@request.query`). */
+export function firstValues(query: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(query)) {
     const first = Array.isArray(v) ? v[0] : v;

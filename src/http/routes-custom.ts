@@ -3,10 +3,10 @@ import { AppError } from '../errors/index.js';
 import { hookApp, type HookServices } from '../hooks/context.js';
 import { apiErrorToAppError, describe, withoutSecrets } from '../hooks/plugin.js';
 import type { RouteEvent, RouteResult } from '../hooks/public.js';
-import type { HookRegistry, RouteHook } from '../hooks/registry.js';
+import { mayMatchGalleyPath, type HookRegistry, type RouteHook } from '../hooks/registry.js';
 import { readRequestBody } from './body.js';
 import type { Reply } from './reply.js';
-import { requestInfo } from './request-info.js';
+import { firstValues } from './request-info.js';
 import { authOf, handle, refuseUploads, type RecordsHttpDeps } from './routes-records.js';
 
 export interface CustomRoutesDeps {
@@ -16,23 +16,52 @@ export interface CustomRoutesDeps {
   records: RecordsHttpDeps;
 }
 
+/** The custom routes, in two routers: see customRoutes. */
+export interface CustomRouters {
+  /** Mounted before Galley's own routers. */
+  early: RequestHandler;
+  /** Mounted after them, before the 404. */
+  late: RequestHandler;
+}
+
 /**
  * The routes of the hooks files (`routerAdd`), on the same server with Galley's body limits,
- * auth and error shape. The router is rebuilt when the registry changes, never per request.
+ * auth and error shape. A route that cannot match any of Galley's own URLs (`/api/posts/stats`)
+ * is served before Galley's routers, so its requests skip their walk; from the first route that
+ * could (`/api/:name`) on, the routes come after them, so Galley's own always win and the
+ * registration order holds. The routers are rebuilt when the registry changes, never per request.
  */
-export function customRoutes(deps: CustomRoutesDeps): RequestHandler {
-  let built: { registry: HookRegistry; router: Router } | null = null;
-  return (req, res, next) => {
+export function customRoutes(deps: CustomRoutesDeps): CustomRouters {
+  let built: { registry: HookRegistry; early: Router; late: Router } | null = null;
+  const routers = () => {
     const registry = deps.registry();
-    if (!registry || registry.routes.length === 0) return next();
-    if (built?.registry !== registry) built = { registry, router: buildRouter(registry, deps) };
-    built.router(req, res, next);
+    if (!registry || registry.routes.length === 0) return null;
+    if (built?.registry !== registry) built = { registry, ...buildRouters(registry, deps) };
+    return built;
+  };
+  return {
+    early: (req, res, next) => {
+      const r = routers();
+      if (r) r.early(req, res, next);
+      else next();
+    },
+    late: (req, res, next) => {
+      const r = routers();
+      if (r) r.late(req, res, next);
+      else next();
+    },
   };
 }
 
-function buildRouter(registry: HookRegistry, deps: CustomRoutesDeps): Router {
+function buildRouters(registry: HookRegistry, deps: CustomRoutesDeps): { early: Router; late: Router } {
+  const cut = registry.routes.findIndex((route) => mayMatchGalleyPath(route.path));
+  const split = cut < 0 ? registry.routes.length : cut;
+  return { early: buildRouter(registry.routes.slice(0, split), deps), late: buildRouter(registry.routes.slice(split), deps) };
+}
+
+function buildRouter(routes: readonly RouteHook[], deps: CustomRoutesDeps): Router {
   const router = Router();
-  for (const route of registry.routes) {
+  for (const route of routes) {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
     router[method](route.path, handle((req) => runRoute(route, req, deps)));
   }
@@ -41,15 +70,28 @@ function buildRouter(registry: HookRegistry, deps: CustomRoutesDeps): Router {
 
 async function runRoute(route: RouteHook, req: Request, deps: CustomRoutesDeps): Promise<Reply> {
   const auth = await authOf(deps.records, req);
-  const info = requestInfo(req, auth);
-  checkAuth(route, info.auth?.collection.name ?? null);
+  checkAuth(route, auth?.collection.name ?? null);
   const body = await readRequestBody(req);
   refuseUploads(body);
+  let query: Record<string, string> | undefined;
+  let headers: Record<string, string> | undefined;
   const event: RouteEvent = {
-    request: { method: req.method, path: req.path, params: { ...(req.params as Record<string, string>) }, query: info.query, headers: firstHeaders(req), body: body.data },
+    // The query and header maps are built on first read: most routes read neither.
+    request: {
+      method: req.method,
+      path: req.path,
+      params: { ...(req.params as Record<string, string>) },
+      get query() {
+        return (query ??= firstValues(req.query as Record<string, unknown>));
+      },
+      get headers() {
+        return (headers ??= firstHeaders(req));
+      },
+      body: body.data,
+    },
     auth: auth ? withoutSecrets(auth.record) : null,
-    superuser: info.superuser,
-    app: hookApp(deps.services, describe(route.origin)),
+    superuser: auth?.collection.name === '_superusers',
+    app: hookApp(deps.services, describe(route.origin), 1),
     json: (status, value) => ({ status, body: value }),
     text: (status, value) => ({ status, body: String(value), contentType: 'text/plain; charset=utf-8' }),
     noContent: () => ({ status: 204 }),

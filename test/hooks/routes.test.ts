@@ -81,6 +81,17 @@ describe.each(DIALECTS)('custom routes (%s)', (dialect) => {
   });
 
   it('unknown paths are still the JSON 404', async () => {
-    expect(await call('GET', '/api/hello')).toMatchObject({ status: 404, body: { code: 'not_found' } });
+    expect(await call('GET', '/api/hello/ada/more')).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  it('a route that could match Galley URLs never shadows them, and the first route registered answers', async () => {
+    for (const path of ['/api/health', '/API/Health', '/api/realtime']) {
+      const res = await call(path === '/api/realtime' ? 'POST' : 'GET', path);
+      expect(res.body, path).not.toHaveProperty('word');
+    }
+    expect((await call('GET', '/api/health')).body).toMatchObject({ code: 200 });
+    expect((await call('GET', '/api/anything')).body).toEqual({ word: 'anything' });
+    expect((await call('GET', '/api/later')).body).toEqual({ word: 'later' });
+    expect((await call('GET', '/api/text')).text).toBe('plain words');
   });
 });
