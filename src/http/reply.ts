@@ -18,12 +18,18 @@ export function goJson(body: unknown): string {
   return JSON.stringify(body).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 }
 
+/**
+ * Writes the reply with its Content-Length: the compression middleware wraps `res.end` and sends
+ * the headers before the body, so without the length a small JSON answer would go out chunked
+ * (a writev of four buffers instead of one write: ~15% of a small request's CPU in a profile).
+ * The middleware drops the header itself when it does compress.
+ */
 export function send(res: Response, reply: Reply): void {
   if (reply.headers) for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
   res.status(reply.status);
   if (reply.text !== undefined) {
     if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end(reply.text);
+    endWith(res, reply.text);
     return;
   }
   if (reply.body === undefined) {
@@ -31,5 +37,11 @@ export function send(res: Response, reply: Reply): void {
     return;
   }
   res.setHeader('Content-Type', 'application/json');
-  res.end(goJson(reply.body));
+  endWith(res, goJson(reply.body));
+}
+
+function endWith(res: Response, text: string): void {
+  // 204 and 304 carry no body, so no length either (Node drops the body itself).
+  if (res.statusCode !== 204 && res.statusCode !== 304) res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }

@@ -81,6 +81,18 @@ describe.each(DIALECTS)('JSON responses are compressed by Accept-Encoding (%s)',
     expect(small.headers['content-encoding']).toBeUndefined();
   });
 
+  it('an answer sent as is carries its Content-Length (one write, not chunked); a compressed one does not', async () => {
+    for (const path of ['/api/collections/tags/records?perPage=1', '/api/collections/tags/records?perPage=30']) {
+      const res = await raw(base, path);
+      expect(res.headers['transfer-encoding'], path).toBeUndefined();
+      expect(Number(res.headers['content-length']), path).toBe(res.body.length);
+    }
+    const zipped = await raw(base, '/api/collections/tags/records?perPage=30', { 'Accept-Encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-length']).toBeUndefined();
+    expect(JSON.parse(decode(zipped).toString())).toMatchObject({ perPage: 30 });
+  });
+
   it('errors and the OpenAPI document are compressed too when large', async () => {
     const doc = await raw(base, '/api/openapi.json', { 'Accept-Encoding': 'br' });
     expect(doc.headers['content-encoding']).toBe('br');
