@@ -171,6 +171,21 @@ describe.skipIf(missing.length > 0).each(DIALECTS)('admin panel file fields (%s)
     expect(await txtRow.getByTestId('file-link').getAttribute('target')).toBe('_blank');
     expect((await download(String(await txtRow.getByTestId('file-link').getAttribute('href')))).bytes.toString()).toBe('plain notes');
     expect(await txtRow.getByTestId('file-download').getAttribute('href')).toContain('download=true');
+    // Every button, link and input of the file fields has an accessible name.
+    const unnamed = await editor()
+      .locator('[data-testid^="file-field-"]')
+      .locator('button, a, input')
+      .evaluateAll((els) =>
+        els
+          .filter((el) => {
+            const labels = (el as unknown as { labels?: ArrayLike<{ textContent: string | null }> | null }).labels;
+            const byLabel = labels ? Array.from(labels).some((l) => (l.textContent ?? '').trim() !== '') : false;
+            return !byLabel && !(el.textContent ?? '').trim() && !(el.getAttribute('aria-label') ?? '').trim();
+          })
+          .map((el) => el.outerHTML.slice(0, 100)),
+      );
+    expect(unnamed).toEqual([]);
+    expect(await editor().getByRole('button', { name: `Remove ${String(rec['cover'])}` }).count()).toBe(1);
     await shot('stored-previews');
   }, SLOW);
 

@@ -14,6 +14,11 @@ interface Props {
   record: RecordData | null;
 }
 
+/** For the editor panel: files dropped next to a drop zone must not make the browser open them (leaving the form). */
+export function ignoreFileDrop(e: DragEvent): void {
+  if (Array.from(e.dataTransfer?.types ?? []).includes('Files')) e.preventDefault();
+}
+
 /** Where the focus goes after a list change: a button of an item, or the file input. */
 type FocusTarget = { key: string; action: FileAction } | 'input' | null;
 

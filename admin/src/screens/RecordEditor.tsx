@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ConfirmDialog } from '../components/Dialog';
 import { FieldInput } from '../fields/FieldInput';
+import { ignoreFileDrop } from '../fields/FileInput';
 import { controlId, describedBy } from '../fields/FieldRow';
 import { errorMessage, fieldErrors, isAbort, statusOf, type FieldErrors } from '../lib/errors';
 import { relationNames } from '../lib/fields';
@@ -189,7 +190,7 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
   const isAuth = collection.type === 'auth';
 
   return (
-    <aside class="editor-panel" ref={panel} aria-labelledby="editor-title" data-testid="record-editor">
+    <aside class="editor-panel" ref={panel} aria-labelledby="editor-title" data-testid="record-editor" onDragOver={ignoreFileDrop} onDrop={ignoreFileDrop}>
       <div class="editor-head">
         <h2 id="editor-title" ref={heading} tabIndex={-1}>
           {title}
