@@ -61,3 +61,19 @@ export const BIG: Json = {
 };
 
 export const COLLECTIONS: Json[] = [PEOPLE, KITCHEN, BIG];
+
+/** The file fields' collection (test/admin/panel-files.test.ts starts its server with it). */
+export const GALLERY: Json = {
+  name: 'gallery',
+  type: 'base',
+  ...SUPERUSERS_ONLY,
+  fields: [
+    { name: 'title', type: 'text', max: 100, presentable: true },
+    { name: 'cover', type: 'file', maxSelect: 1, maxSize: 65536, mimeTypes: ['image/png', 'image/jpeg'] },
+    { name: 'docs', type: 'file', maxSelect: 4, maxSize: 1048576 },
+    { name: 'secret', type: 'file', maxSelect: 1, maxSize: 1048576, protected: true },
+    { name: 'created', type: 'autodate', onCreate: true },
+    { name: 'updated', type: 'autodate', onCreate: true, onUpdate: true },
+  ],
+  indexes: [],
+};

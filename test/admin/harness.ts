@@ -92,14 +92,17 @@ export interface Galley {
   close(): Promise<void>;
 }
 
-/** Starts Galley on a fresh database (SQLite file in a temporary folder, or a new PostgreSQL schema). */
-export async function startGalley(dialect: DialectName): Promise<Galley> {
+/**
+ * Starts Galley on a fresh database (SQLite file in a temporary folder, or a new PostgreSQL schema)
+ * with the suite's collections plus `extra` ones.
+ */
+export async function startGalley(dialect: DialectName, extra: Json[] = []): Promise<Galley> {
   const root = mkdtempSync(join(tmpdir(), 'galley-admin-'));
   const collectionsDir = join(root, 'collections');
   const dataDir = join(root, 'data');
   mkdirSync(collectionsDir);
   mkdirSync(dataDir);
-  for (const c of COLLECTIONS) writeFileSync(join(collectionsDir, `${String(c['name'])}.json`), `${JSON.stringify(c, null, 2)}\n`);
+  for (const c of [...COLLECTIONS, ...extra]) writeFileSync(join(collectionsDir, `${String(c['name'])}.json`), `${JSON.stringify(c, null, 2)}\n`);
 
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
   const cleanup = async () => {

@@ -3,6 +3,7 @@ import { isMultiple } from '../lib/fields';
 import { jsonError, type FormValue, type GeoValue } from '../lib/form';
 import type { Collection, Field, RecordData } from '../types';
 import { controlId, describedBy, FieldRow } from './FieldRow';
+import { FileInput } from './FileInput';
 import { RelationPicker } from './RelationPicker';
 import { RichText } from './RichText';
 
@@ -15,6 +16,8 @@ export interface FieldInputProps {
   collections: Collection[];
   /** Expanded related records (relation labels). */
   related?: RecordData[];
+  /** The stored record (file previews and links); null while creating. */
+  record?: RecordData | null;
 }
 
 const text = (v: FormValue) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
@@ -45,10 +48,8 @@ export function FieldInput(props: FieldInputProps) {
     case 'autodate':
       return <ReadOnly field={field} value={text(value)} note={mode === 'create' ? 'Set by the server.' : 'Set by the server (UTC).'} />;
 
-    case 'file': {
-      const names = Array.isArray(value) ? value.map(String) : value ? [String(value)] : [];
-      return <ReadOnly field={field} value={names.join(', ')} note="Uploads are not supported yet in the admin panel (read-only)." />;
-    }
+    case 'file':
+      return <FileInput field={field} value={value} onChange={onChange} error={error} record={props.record ?? null} />;
 
     case 'bool':
       return (

@@ -1,6 +1,7 @@
 import type { Collection, Field, RecordData } from '../types';
 import { localInputToPb, pbToLocalInput } from './dates';
 import { isHiddenSystem, isMultiple } from './fields';
+import { asItems, fileEntries, fileListText, storedItems } from './files';
 
 /**
  * The editor keeps each field in an input-friendly form (numbers and JSON as text, dates as local
@@ -19,7 +20,7 @@ export function editorFields(collection: Collection): Field[] {
 
 /** Fields whose value the client can send. */
 export function isWritable(field: Field, mode: 'create' | 'update'): boolean {
-  if (field.type === 'autodate' || field.type === 'file') return false;
+  if (field.type === 'autodate') return false;
   if (isHiddenSystem(field) && field.type !== 'password') return false;
   if (field.name === 'id' || (field.type === 'text' && field.primaryKey)) return mode === 'create';
   return true;
@@ -55,7 +56,7 @@ export function toFormValue(field: Field, value: unknown): FormValue {
       return { lon: toText(v.lon ?? 0), lat: toText(v.lat ?? 0) };
     }
     case 'file':
-      return value;
+      return storedItems(value);
     default:
       return toText(value);
   }
@@ -102,6 +103,8 @@ export function toApiValue(field: Field, value: FormValue): unknown {
       const v = value as GeoValue;
       return { lon: Number(v.lon) || 0, lat: Number(v.lat) || 0 };
     }
+    case 'file':
+      return fileListText(asItems(value));
     default:
       return toText(value);
   }
@@ -129,6 +132,8 @@ export function localErrors(collection: Collection, values: FormValues): Record<
 /**
  * The request body. Create: every writable field (an empty id or password is left out).
  * Update: only the fields that differ from `initial`, so a save never rewrites untouched values.
+ * File fields add their own keys (`f`, `f+`, `f-`, File values: see `fileEntries`); send the body
+ * through `toRequestBody`.
  */
 export function buildPayload(collection: Collection, values: FormValues, initial: FormValues, mode: 'create' | 'update'): Record<string, unknown> {
   const body: Record<string, unknown> = {};
@@ -141,6 +146,10 @@ export function buildPayload(collection: Collection, values: FormValues, initial
         body[field.name] = text;
         body[PASSWORD_CONFIRM] = toText(values[PASSWORD_CONFIRM]);
       }
+      continue;
+    }
+    if (field.type === 'file') {
+      Object.assign(body, fileEntries(field, asItems(value), asItems(initial[field.name]), mode));
       continue;
     }
     if (mode === 'create') {

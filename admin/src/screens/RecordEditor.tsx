@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ConfirmDialog } from '../components/Dialog';
 import { FieldInput } from '../fields/FieldInput';
+import { ignoreFileDrop } from '../fields/FileInput';
 import { controlId, describedBy } from '../fields/FieldRow';
 import { errorMessage, fieldErrors, isAbort, statusOf, type FieldErrors } from '../lib/errors';
 import { relationNames } from '../lib/fields';
 import { rememberFocus } from '../lib/focus';
+import { toRequestBody } from '../lib/files';
 import { buildPayload, editorFields, localErrors, PASSWORD_CONFIRM, toFormValues, type FormValue, type FormValues } from '../lib/form';
 import { etagOf, pb } from '../lib/pb';
 import type { Collection, RecordData } from '../types';
@@ -22,11 +24,11 @@ interface Props {
   onDuplicate: (record: RecordData) => void;
 }
 
-/** A copy for "duplicate": no id, no files (they cannot be uploaded from here), no password. */
+/** A copy for "duplicate": no id, no files (stored files belong to their record), no password. */
 function duplicateValues(collection: Collection, from: RecordData): FormValues {
   const values = toFormValues(collection, from);
   values['id'] = '';
-  for (const f of collection.fields) if (f.type === 'file') values[f.name] = f.maxSelect > 1 ? [] : '';
+  for (const f of collection.fields) if (f.type === 'file') values[f.name] = [];
   return values;
 }
 
@@ -123,7 +125,8 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
     setFormError(null);
     try {
       const options = { ...(expand ? { expand } : {}), requestKey: null, ...(ifMatch ? { headers: { 'If-Match': ifMatch } } : {}) };
-      const saved = mode === 'create' ? await service.create<RecordData>(body, options) : await service.update<RecordData>(recordId!, body, options);
+      const request = toRequestBody(body);
+      const saved = mode === 'create' ? await service.create<RecordData>(request, options) : await service.update<RecordData>(recordId!, request, options);
       setConflict(null);
       onSaved(saved, mode === 'create');
     } catch (err) {
@@ -187,7 +190,7 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
   const isAuth = collection.type === 'auth';
 
   return (
-    <aside class="editor-panel" ref={panel} aria-labelledby="editor-title" data-testid="record-editor">
+    <aside class="editor-panel" ref={panel} aria-labelledby="editor-title" data-testid="record-editor" onDragOver={ignoreFileDrop} onDrop={ignoreFileDrop}>
       <div class="editor-head">
         <h2 id="editor-title" ref={heading} tabIndex={-1}>
           {title}
@@ -227,6 +230,7 @@ export function RecordEditor({ collection, collections, target, onClose, onSaved
                   mode={mode}
                   collections={collections}
                   related={expandedList(record, field.name)}
+                  record={mode === 'update' ? record : null}
                 />
                 {field.type === 'password' && isAuth && (
                   <div class={`field ${errors[PASSWORD_CONFIRM] ? 'has-error' : ''}`} data-field={PASSWORD_CONFIRM}>

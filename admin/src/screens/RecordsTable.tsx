@@ -1,6 +1,8 @@
+import { useFileToken } from '../lib/fileToken';
 import { displayValue } from '../lib/format';
 import { findCollection, isSortable, recordLabel } from '../lib/fields';
 import type { Collection, Field, RecordData, RelationField } from '../types';
+import { FileCell } from './FileCell';
 
 export interface SortState {
   field: string;
@@ -54,8 +56,9 @@ function RelationCell({ field, record, collections }: { field: RelationField; re
   );
 }
 
-function Cell({ field, record, collections }: { field: Field; record: RecordData; collections: Collection[] }) {
+function Cell({ field, record, collections, token }: { field: Field; record: RecordData; collections: Collection[]; token: string | null }) {
   if (field.type === 'relation') return <RelationCell field={field} record={record} collections={collections} />;
+  if (field.type === 'file') return <FileCell field={field} record={record} token={token} />;
   const value = record[field.name];
   if (field.type === 'bool') return <span class={value ? 'bool-yes' : 'bool-no'}>{value ? 'true' : 'false'}</span>;
   const text = displayValue(field, value);
@@ -65,6 +68,8 @@ function Cell({ field, record, collections }: { field: Field; record: RecordData
 
 export function RecordsTable({ collection, collections, columns, items, sort, loading, selectedId, onSort, onOpen }: Props) {
   const current = parseSort(sort);
+  // Protected files' thumbs need a file token (one for the whole table).
+  const token = useFileToken(columns.some((f) => f.type === 'file' && f.protected) && items.length > 0);
   return (
     <div class="table-wrap" aria-busy={loading}>
       <table class="records-table" data-testid="records-table">
@@ -107,10 +112,10 @@ export function RecordsTable({ collection, collections, columns, items, sort, lo
                       id={`open-${record.id}`}
                       data-testid={`open-${record.id}`}
                     >
-                      <Cell field={f} record={record} collections={collections} />
+                      <Cell field={f} record={record} collections={collections} token={token} />
                     </button>
                   ) : (
-                    <Cell field={f} record={record} collections={collections} />
+                    <Cell field={f} record={record} collections={collections} token={token} />
                   )}
                 </td>
               ))}
