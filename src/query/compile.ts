@@ -25,6 +25,11 @@ export interface CompileContext {
   now: Date;
   /** Parsed rule of a collection (cached by the caller). */
   parseRule(collection: Collection, rule: string): ExprItem[];
+  /**
+   * What the compilation read of the request: the `@request.*` sections, `now` for a date macro.
+   * Shared by nested compilations (related collections' rules); the compiled-SQL cache reads it.
+   */
+  reads?: Set<string>;
 }
 
 export const MAX_COMPARISONS = 200;
@@ -272,6 +277,7 @@ class Compiler {
     if (path!.startsWith('@request.')) return this.requestRef(path!, modifier);
     if (path!.startsWith('@')) {
       if (modifier !== undefined) throw invalidFilter(`"${name}" cannot take a modifier`);
+      this.ctx.reads?.add('now');
       const value = macroValue(path!, this.ctx.now);
       if (value === undefined) throw invalidFilter(`unknown macro "${path}"`);
       return constOf(value, undefined, typeof value === 'number');
@@ -446,6 +452,7 @@ class Compiler {
   private requestRef(path: string, modifier: string | undefined): Resolved {
     const info = this.ctx.info;
     const [, section, ...rest] = path.split('.');
+    this.ctx.reads?.add(section ?? '');
     switch (section) {
       case 'context':
       case 'method':

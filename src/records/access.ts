@@ -1,14 +1,12 @@
 import { AppError } from '../errors/index.js';
 import { FilterSyntaxError, parseFilter, type ExprItem } from '../filter/index.js';
-import { AliasCounter, compileCondition, fmt, sql, type CompileContext, type Sql } from '../query/index.js';
+import { compileCondition, fmt, sql, type Sql } from '../query/index.js';
 import type { Collection, RuleKey } from '../schema/index.js';
 import type { CollectionRuntime, RecordsRuntime } from './runtime.js';
 import type { RequestInfo } from './types.js';
+import { compiledOnce } from './compile-cache.js';
 
-/** The compile context of one request: its identity and `@request.*` values, its clock. */
-export function compileContext(runtime: RecordsRuntime, info: RequestInfo, mode: 'rule' | 'filter' = 'rule'): CompileContext {
-  return { schema: runtime.schema, dialect: runtime.dialect, info, mode, aliases: new AliasCounter(), now: new Date(), parseRule: runtime.parseRule };
-}
+export { compileContext, compiledOnce } from './compile-cache.js';
 
 /**
  * A rule as a condition on alias `r`: `null` when everyone passes (superuser or
@@ -19,7 +17,7 @@ export function ruleSql(runtime: RecordsRuntime, rt: CollectionRuntime, key: Rul
   const rule = rt.rules[key];
   if (rule === null || rule === undefined) throw new AppError('forbidden');
   if (rule.length === 0) return null;
-  return compileCondition(compileContext(runtime, info), rt.collection, alias, rule);
+  return compiledRule(runtime, rt, key, info, alias, rule);
 }
 
 /** Like ruleSql, but a locked rule means "no access" instead of an error (expand, nested checks). */
@@ -28,7 +26,12 @@ export function ruleSqlOrDeny(runtime: RecordsRuntime, rt: CollectionRuntime, ke
   const rule = rt.rules[key];
   if (rule === null || rule === undefined) return false;
   if (rule.length === 0) return null;
-  return compileCondition(compileContext(runtime, info), rt.collection, alias, rule);
+  return compiledRule(runtime, rt, key, info, alias, rule);
+}
+
+function compiledRule(runtime: RecordsRuntime, rt: CollectionRuntime, key: RuleKey, info: RequestInfo, alias: string, rule: ExprItem[]): Sql {
+  const text = String(rt.collection[key] ?? '');
+  return compiledOnce(runtime, `rule\0${rt.collection.id}\0${key}\0${alias}`, text, info, 'rule', (ctx) => compileCondition(ctx, rt.collection, alias, rule));
 }
 
 export const MAX_FILTER_LENGTH = 3500;
@@ -46,7 +49,7 @@ export function clientFilterSql(runtime: RecordsRuntime, collection: Collection,
   if (filter.trim() === '') return null;
   if (filter.length > MAX_FILTER_LENGTH) throw new AppError('invalid_filter', `Invalid filter: longer than ${MAX_FILTER_LENGTH} characters.`);
   checkClientExpression(filter, info);
-  return compileCondition(compileContext(runtime, info, 'filter'), collection, 'r', parseClientFilter(runtime.clientFilters, filter));
+  return compiledOnce(runtime, `filter\0${collection.id}`, filter, info, 'filter', (ctx) => compileCondition(ctx, collection, 'r', parseClientFilter(runtime.clientFilters, filter)));
 }
 
 const FILTER_CACHE_SIZE = 500;

@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { compileSort, fmt, sql, type Sql } from '../query/index.js';
-import { allOf, checkClientExpression, clientFilterSql, compileContext, ruleSql, whereClause } from './access.js';
+import { allOf, checkClientExpression, clientFilterSql, compileContext, compiledOnce, ruleSql, whereClause } from './access.js';
 import { expandRecords, parseExpand } from './expand.js';
 import { compileFieldsPicker } from './fields-picker.js';
 import { markManaged } from './manage.js';
@@ -150,8 +150,10 @@ function sortClause(deps: RecordsDeps, rt: CollectionRuntime, sort: string, info
   if (sort.trim() === '') return sql('');
   checkClientExpression(sort, info);
   try {
-    const order = compileSort(compileContext(deps.runtime, info, 'filter'), rt.collection, 'r', sort);
-    return order ? fmt` ORDER BY ${order}` : sql('');
+    return compiledOnce(deps.runtime, `sort\0${rt.collection.id}`, sort, info, 'filter', (ctx) => {
+      const order = compileSort(ctx, rt.collection, 'r', sort);
+      return order ? fmt` ORDER BY ${order}` : sql('');
+    });
   } catch (err) {
     if (err instanceof AppError && err.code === 'invalid_filter') throw new AppError('invalid_sort', err.message.replace(/^Invalid filter/, 'Invalid sort'));
     throw err;

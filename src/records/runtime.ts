@@ -1,6 +1,6 @@
 import { buildModel, decodeValue, VERSION_COLUMN, type ColumnSpec, type DialectName } from '../db/index.js';
 import { parseFilter, type ExprItem } from '../filter/index.js';
-import { fieldAccess, ident, queryDialect, type QueryDialect } from '../query/index.js';
+import { fieldAccess, ident, queryDialect, type QueryDialect, type Sql } from '../query/index.js';
 import { fieldType, type Collection, type Field, type RuleKey, type Schema } from '../schema/index.js';
 import { compileInputResolver, type InputResolver } from './input.js';
 import { compileStages, WRITE_ACTIONS, type CompiledStages, type WriteAction, type WritePlugin } from './plugins.js';
@@ -58,6 +58,8 @@ export interface RecordsRuntime {
   parseRule(collection: Collection, rule: string): ExprItem[];
   /** Parsed client filters, the last 500 distinct texts (as PocketBase caches them). */
   clientFilters: Map<string, ExprItem[]>;
+  /** Compiled rules, filters and sorts that cannot depend on the request (access.ts compiledOnce). */
+  compiled: Map<string, Sql | null>;
   /** Where after-commit and undo work report their errors (they never change a response). */
   report: ErrorReporter;
 }
@@ -101,6 +103,7 @@ export function buildRuntime(schema: Schema, dialectName: DialectName, options: 
     find: (nameOrId) => byId.get(nameOrId) ?? byName.get(nameOrId.toLowerCase()),
     parseRule,
     clientFilters: new Map(),
+    compiled: new Map(),
     report: options.report ?? (() => {}),
   };
 }
