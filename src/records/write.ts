@@ -12,15 +12,27 @@ function initialVersion(): number {
 
 /** Inserts the record; with `returning` (no junctions) the stored row comes back from the same statement. */
 export async function insertRow(runner: SqlRunner, rt: CollectionRuntime, values: ApiRecord, returning = false): Promise<Record<string, unknown> | undefined> {
-  const names = rt.columns.map((c) =>ident(c.name));
   const params = rt.columns.map((c) => encodeValue(c, values[c.name], runner.dialect));
-  names.push(ident(VERSION_COLUMN));
   params.push(initialVersion());
-  const insert = `INSERT INTO ${rt.table} (${names.join(', ')}) VALUES (${params.map(() => '?').join(', ')})`;
-  if (returning) return (await runner.all(`${insert} RETURNING ${names.join(', ')}`, params))[0];
-  await runner.run(insert, params);
+  const texts = insertTexts(rt);
+  if (returning) return (await runner.all(texts.returning, params))[0];
+  await runner.run(texts.plain, params);
   for (const j of rt.junctions) await writeJunction(runner, j.table, String(values['id']), values[j.field.name]);
   return undefined;
+}
+
+/** A collection's INSERT statements, built on its first insert: its columns are fixed for the runtime's life. */
+const inserts = new WeakMap<CollectionRuntime, { plain: string; returning: string }>();
+
+function insertTexts(rt: CollectionRuntime): { plain: string; returning: string } {
+  let texts = inserts.get(rt);
+  if (!texts) {
+    const names = [...rt.columns.map((c) => ident(c.name)), ident(VERSION_COLUMN)];
+    const plain = `INSERT INTO ${rt.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
+    texts = { plain, returning: `${plain} RETURNING ${names.join(', ')}` };
+    inserts.set(rt, texts);
+  }
+  return texts;
 }
 
 /** Updates the changed columns and bumps the version; `expectedVersion` makes it conditional (If-Match). */
