@@ -17,6 +17,7 @@ import { customRoutes, type CustomRouters } from './routes-custom.js';
 import { recordRoutes, type RecordsHttpDeps } from './routes-records.js';
 import { realtimeRoutes, type RealtimeHttpDeps } from './routes-realtime.js';
 import { fileRoutes } from './routes-files.js';
+import { queryParsedOnce } from './request-info.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface HttpDeps {
@@ -50,6 +51,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', deps.trustProxy ?? false);
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(queryParsedOnce);
   app.use(requestLogger(deps.log));
   if (deps.metrics) app.use(requestMetrics(deps.metrics.metrics.http));
   app.use(admission(deps.maxInFlight ?? 0));

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { AuthIdentity, RequestInfo } from '../records/types.js';
 
 /** `@request.*` for one HTTP request: first values of query and headers, header keys normalized as PocketBase does. */
@@ -39,3 +39,21 @@ export function queryString(req: Request, name: string): string | undefined {
   const first = Array.isArray(v) ? v[0] : v;
   return typeof first === 'string' ? first : undefined;
 }
+
+/**
+ * Express 5's `req.query` is a getter that parses the query string on every read, and a list
+ * request reads it 8 times (each record query parameter, then `@request.query`). This makes the
+ * first read parse it and keep the result on the request.
+ */
+export const queryParsedOnce: RequestHandler = (req, _res, next) => {
+  Object.defineProperty(req, 'query', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request) {
+      const parsed: unknown = Reflect.get(Object.getPrototypeOf(this) as object, 'query', this);
+      Object.defineProperty(this, 'query', { value: parsed, configurable: true, enumerable: true, writable: true });
+      return parsed;
+    },
+  });
+  next();
+};
