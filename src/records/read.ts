@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { compileSort, fmt, sql, type Sql } from '../query/index.js';
-import { allOf, checkClientExpression, clientFilterSql, compileContext, compiledOnce, ruleSql, whereClause } from './access.js';
+import { allOf, checkClientExpression, clientFilterSql, compiledOnce, ruleSql, whereClause } from './access.js';
 import { expandRecords, parseExpand } from './expand.js';
 import { compileFieldsPicker } from './fields-picker.js';
 import { markManaged } from './manage.js';
