@@ -279,7 +279,40 @@ interface BenchServer {
   kind: ServerKind;
   label: string;
   url: string;
+  /** Requests being handled. */
+  inFlight(): number;
   close(): Promise<void>;
+}
+
+/** Counts the requests `server` is handling (autocannon stops without waiting for its last ones). */
+function inFlightCounter(server: Server): () => number {
+  let n = 0;
+  server.on('request', (_req, res: import('node:http').ServerResponse) => {
+    n++;
+    // Not the 'close' event: that comes when the client goes, while the handler may still be running.
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    let done = false;
+    res.end = ((...args: unknown[]) => {
+      if (!done) {
+        done = true;
+        n--;
+      }
+      return end(...args);
+    }) as typeof res.end;
+  });
+  return () => n;
+}
+
+/** Waits until no server is handling a request (at most 10 s). */
+async function idle(servers: BenchServer[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (servers.some((s) => s.inFlight() > 0)) {
+    if (Date.now() > deadline) {
+      console.warn(`[bench] still handling requests after 10 s: ${servers.map((s) => `${s.label} ${s.inFlight()}`).join(', ')}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function listen(app: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
@@ -291,16 +324,20 @@ async function listen(app: Parameters<typeof createServer>[1]): Promise<{ server
 
 async function serveBaseline(kind: Exclude<ServerKind, 'galley'>, label: string, store: Store): Promise<BenchServer> {
   const { server, url } = await listen(baselineApp(store, { articlesId: collectionIdFor('base', 'articles'), authorsId: collectionIdFor('base', 'authors') }));
-  return {
+  const inFlight = inFlightCounter(server);
+  const self: BenchServer = {
     kind,
     label,
     url,
+    inFlight,
     close: async () => {
+      await idle([self]);
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       await store.close();
     },
   };
+  return self;
 }
 
 /** Galley's PostgreSQL pool size (`poolMax ?? N` in src/db/connect.ts); the baselines get the same. */
@@ -476,7 +513,7 @@ interface Row {
   target?: number;
 }
 
-async function measure(worker: LoadWorker, admin: Admin, server: BenchServer, w: Workload, engine: Engine): Promise<Run> {
+async function measure(worker: LoadWorker, admin: Admin, server: BenchServer, w: Workload, engine: Engine, settle: () => Promise<void>): Promise<Run> {
   const job = async (duration: number): Promise<Omit<LoadJob, 'id'>> => {
     const j: Omit<LoadJob, 'id'> = { url: server.url, method: w.method, path: w.paths[0]!, paths: w.paths, connections: CONNECTIONS, duration };
     if (w.bodies) j.bodies = w.bodies;
@@ -488,7 +525,10 @@ async function measure(worker: LoadWorker, admin: Admin, server: BenchServer, w:
     return j;
   };
   try {
-    if (WARMUP > 0) await worker.run(await job(WARMUP));
+    if (WARMUP > 0) {
+      await worker.run(await job(WARMUP));
+      await settle();
+    }
     const measured = await job(DURATION);
     const cpu0 = process.cpuUsage();
     const snap0 = cpuSnapshot([process.pid, worker.child.pid ?? 0]);
@@ -508,7 +548,7 @@ async function measure(worker: LoadWorker, admin: Admin, server: BenchServer, w:
     };
   } finally {
     if (w.key === 'create') {
-      await new Promise((r) => setTimeout(r, 500));
+      await settle();
       await admin.deleteCreated();
     }
   }
@@ -567,13 +607,15 @@ async function benchEngine(engine: Engine, worker: LoadWorker, seed: Seed, poolM
     const config = loadConfig({ collections: COLLECTIONS_DIR, data: join(dir, 'data'), http: '127.0.0.1:0', db }, galleyEnv(), false);
     const app = await createApp(config, createLogger(config));
     let running: RunningServer | null = null;
-    servers.push({ kind: 'galley', label: 'Galley', url: '', close: async () => (running ? running.close() : app.db.close()) });
+    let galleyInFlight = () => 0;
+    servers.push({ kind: 'galley', label: 'Galley', url: '', inFlight: () => galleyInFlight(), close: async () => (running ? running.close() : app.db.close()) });
     await migrateForServe(app);
     admin = engine === 'sqlite' ? sqliteAdmin(db.slice('sqlite:'.length)) : await pgAdminOf(db);
     console.log(`[bench] ${engine}: seeding ${AUTHORS} authors, ${ARTICLES} articles (${seed.published} published)`);
     await admin.seed(seed);
     running = await startServer(app);
     servers[0]!.url = running.url;
+    galleyInFlight = inFlightCounter(running.server);
     if (engine === 'sqlite') servers.push(await serveBaseline('native', 'express+better-sqlite3', createSqliteStore(db)));
     else servers.push(await serveBaseline('native', 'express+pg', createPgStore(db, poolMax)));
     servers.push(await serveBaseline('knex', `express+knex(${engine === 'sqlite' ? 'better-sqlite3' : 'pg'})`, createKnexStore(db, poolMax)));
@@ -590,7 +632,8 @@ async function benchEngine(engine: Engine, worker: LoadWorker, seed: Seed, poolM
         const rotated = servers.map((_, i) => servers[(i + round) % servers.length]!);
         const order = round % 2 ? rotated.reverse() : rotated;
         for (const server of order) {
-          const run = await measure(worker, admin, server, w, engine);
+          await idle(servers);
+          const run = await measure(worker, admin, server, w, engine, () => idle(servers));
           const key = `${w.key}/${server.kind}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
           console.log(
