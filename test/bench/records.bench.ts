@@ -43,6 +43,7 @@
  *   BENCH_ENGINES      comma list of sqlite,postgres (default both; PostgreSQL is skipped when
  *                      unreachable unless named here)
  *   BENCH_WORKLOADS    comma list of the workloads above (default all)
+ *   BENCH_BASELINES    comma list of native,knex (default both; empty: Galley alone, e.g. under --cpu-prof)
  *   BENCH_PG           admin URL of a PostgreSQL server (default GALLEY_TEST_PG, else
  *                      postgres://postgres@127.0.0.1:5432/postgres); the database `galley_bench_records`
  *                      is dropped and created there, and dropped at the end
@@ -94,6 +95,7 @@ type Engine = 'sqlite' | 'postgres';
 type ServerKind = 'galley' | 'native' | 'knex';
 const WORKLOADS = ['one', 'list10', 'list200', 'list10-skip', 'list200-skip', 'expand', 'create', 'patch'] as const;
 type WorkloadKey = (typeof WORKLOADS)[number];
+const BASELINE_KINDS = (env['BENCH_BASELINES'] ?? 'native,knex').split(',').map((s) => s.trim()).filter(Boolean);
 const WORKLOAD_KEYS = (env['BENCH_WORKLOADS'] ?? WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 /** Galley ÷ the hand-written express endpoint on the engine's own driver, req/s (issue 11). */
 const TARGETS: Partial<Record<WorkloadKey, number>> = { one: 1.0, list10: 0.9, list200: 0.9, 'list10-skip': 0.9, 'list200-skip': 0.9, expand: 1.0, create: 0.9 };
@@ -616,9 +618,11 @@ async function benchEngine(engine: Engine, worker: LoadWorker, seed: Seed, poolM
     running = await startServer(app);
     servers[0]!.url = running.url;
     galleyInFlight = inFlightCounter(running.server);
-    if (engine === 'sqlite') servers.push(await serveBaseline('native', 'express+better-sqlite3', createSqliteStore(db)));
-    else servers.push(await serveBaseline('native', 'express+pg', createPgStore(db, poolMax)));
-    servers.push(await serveBaseline('knex', `express+knex(${engine === 'sqlite' ? 'better-sqlite3' : 'pg'})`, createKnexStore(db, poolMax)));
+    if (BASELINE_KINDS.includes('native')) {
+      if (engine === 'sqlite') servers.push(await serveBaseline('native', 'express+better-sqlite3', createSqliteStore(db)));
+      else servers.push(await serveBaseline('native', 'express+pg', createPgStore(db, poolMax)));
+    }
+    if (BASELINE_KINDS.includes('knex')) servers.push(await serveBaseline('knex', `express+knex(${engine === 'sqlite' ? 'better-sqlite3' : 'pg'})`, createKnexStore(db, poolMax)));
 
     const ws = workloads(seed);
     for (const w of ws) await sanity(w, servers, seed, engine);
@@ -667,7 +671,8 @@ const num = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 
 function markdown(report: EngineReport): string {
   const isPg = report.engine === 'postgres';
-  const [native, knex] = report.baselines;
+  const native = report.baselines.find((b) => !b.startsWith('express+knex')) ?? 'express+pg/better-sqlite3 (not run)';
+  const knex = report.baselines.find((b) => b.startsWith('express+knex')) ?? 'express+knex (not run)';
   const lines = [
     `### ${isPg ? 'PostgreSQL' : 'SQLite'}`,
     '',
@@ -691,6 +696,8 @@ function markdown(report: EngineReport): string {
 async function main(): Promise<void> {
   const engines = ENGINE_NAMES.filter((e): e is Engine => e === 'sqlite' || e === 'postgres');
   if (engines.length !== ENGINE_NAMES.length) throw new Error(`BENCH_ENGINES: expected sqlite and/or postgres, got ${ENGINE_NAMES.join(',')}`);
+  const unknownBaselines = BASELINE_KINDS.filter((k) => k !== 'native' && k !== 'knex');
+  if (unknownBaselines.length) throw new Error(`BENCH_BASELINES: expected native and/or knex, got ${unknownBaselines.join(', ')}`);
   const unknown = WORKLOAD_KEYS.filter((k) => !(WORKLOADS as readonly string[]).includes(k));
   if (unknown.length) throw new Error(`BENCH_WORKLOADS: unknown ${unknown.join(', ')} (expected some of ${WORKLOADS.join(', ')})`);
   const seed = generateSeed();
