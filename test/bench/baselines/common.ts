@@ -81,8 +81,28 @@ export function sqliteFile(url: string): string {
 /** The same connection pragmas Galley sets (src/db/connect.ts). */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'foreign_keys = ON', 'busy_timeout = 30000', 'synchronous = NORMAL'];
 
-/** PostgreSQL: a timestamptz column in PocketBase's text form, inside the SELECT. */
-export const pgDate = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS"Z"')`;
+/**
+ * PostgreSQL dates: the session runs in UTC (as Galley's) and a timestamptz arrives as text,
+ * `2024-01-02 03:04:05.6+00`, turned into PocketBase's `2024-01-02 03:04:05.600Z` in JS. (Not
+ * `to_char()` in the SELECT: PostgreSQL would compute it for every row an OFFSET skips too.)
+ */
+export function pgConnectionString(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `${u.searchParams.get('options') ?? ''} -c TimeZone=UTC`.trim());
+  return u.toString();
+}
+
+const PG_UTC_DATE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+const TIMESTAMPTZ_OID = 1184;
+
+/** pg's `types` option: timestamptz in PocketBase's text form, everything else as pg parses it. */
+export function pgTypesWithDates(builtin: { getTypeParser(oid: number, format?: 'text'): (value: string) => unknown }) {
+  const date = (value: string) => {
+    const m = PG_UTC_DATE.exec(value);
+    return m ? `${m[1]}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}Z` : new Date(value.replace(/([+-]\d{2})$/, '$1:00')).toISOString().replace('T', ' ');
+  };
+  return { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === TIMESTAMPTZ_OID ? date : builtin.getTypeParser(oid, format as 'text')) };
+}
 
 /** Now in PocketBase's date form `YYYY-MM-DD HH:MM:SS.mmmZ`. */
 export const nowText = () => new Date().toISOString().replace('T', ' ');

@@ -5,12 +5,13 @@
  * conditional update with `returning`. See common.ts for the endpoints.
  */
 import knexFactory, { type Knex } from 'knex';
-import { pgDate, SQLITE_PRAGMAS, sqliteFile, type ArticleRow, type AuthorRow, type Store } from './common.js';
+import pg from 'pg';
+import { pgConnectionString, pgTypesWithDates, SQLITE_PRAGMAS, sqliteFile, type ArticleRow, type AuthorRow, type Store } from './common.js';
 
 export function createKnexStore(dbUrl: string, poolMax: number): Store {
   const isPg = /^postgres(ql)?:\/\//i.test(dbUrl);
   const knex: Knex = isPg
-    ? knexFactory({ client: 'pg', connection: dbUrl, pool: { min: 0, max: poolMax } })
+    ? knexFactory({ client: 'pg', connection: { connectionString: pgConnectionString(dbUrl), types: pgTypesWithDates(pg.types) } as Knex.PgConnectionConfig, pool: { min: 0, max: poolMax } })
     : knexFactory({
         client: 'better-sqlite3',
         connection: { filename: sqliteFile(dbUrl) },
@@ -25,10 +26,9 @@ export function createKnexStore(dbUrl: string, poolMax: number): Store {
         },
       });
 
-  const date = (column: string) => (isPg ? knex.raw(`${pgDate(column)} AS ${column}`) : column);
-  const ARTICLE = ['id', 'title', 'status', 'views', 'author', date('created'), date('updated')];
+  const ARTICLE = ['id', 'title', 'status', 'views', 'author', 'created', 'updated'];
   const VERSIONED = [...ARTICLE, '_galley_version'];
-  const AUTHOR = ['id', 'name', 'email', date('created'), date('updated')];
+  const AUTHOR = ['id', 'name', 'email', 'created', 'updated'];
 
   return {
     async getArticle(id) {
@@ -42,8 +42,7 @@ export function createKnexStore(dbUrl: string, poolMax: number): Store {
       };
       const count = total ? ((await filtered().count({ total: '*' }).first()) as { total: number | string } | undefined) : null;
       const page = filtered().select(ARTICLE).limit(limit).offset(offset);
-      // Qualified: on PostgreSQL a bare `created` would name the to_char() output column.
-      if (sortCreatedDesc) page.orderBy('articles.created', 'desc');
+      if (sortCreatedDesc) page.orderBy('created', 'desc');
       return { rows: (await page) as ArticleRow[], total: count ? Number(count.total) : null };
     },
     async authorsByIds(ids) {

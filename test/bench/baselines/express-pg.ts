@@ -5,15 +5,15 @@
  * `UPDATE … WHERE id = $n AND _galley_version = $m RETURNING …`. See common.ts for the endpoints.
  */
 import pg from 'pg';
-import { pgDate, type ArticleRow, type AuthorRow, type Store } from './common.js';
+import { pgConnectionString, pgTypesWithDates, type ArticleRow, type AuthorRow, type Store } from './common.js';
 
 export function createPgStore(dbUrl: string, poolMax: number): Store {
-  const pool = new pg.Pool({ connectionString: dbUrl, max: poolMax });
+  const pool = new pg.Pool({ connectionString: pgConnectionString(dbUrl), max: poolMax, types: pgTypesWithDates(pg.types) });
   pool.on('error', (err) => console.error('pg pool error', err));
 
-  const ARTICLE = `id, title, status, views, author, ${pgDate('created')} AS created, ${pgDate('updated')} AS updated`;
+  const ARTICLE = 'id, title, status, views, author, created, updated';
   const VERSIONED = `${ARTICLE}, _galley_version`;
-  const AUTHOR = `id, name, email, ${pgDate('created')} AS created, ${pgDate('updated')} AS updated`;
+  const AUTHOR = 'id, name, email, created, updated';
   const UPDATABLE = ['title', 'status', 'views', 'author'] as const;
 
   return {
@@ -24,8 +24,7 @@ export function createPgStore(dbUrl: string, poolMax: number): Store {
     async listArticles({ where, sortCreatedDesc, limit, offset, total }) {
       const values: unknown[] = where ? [where.status] : [];
       const cond = where ? ' WHERE status = $1' : '';
-      // Qualified: a bare `created` would name the to_char() output column and sort text.
-      const order = sortCreatedDesc ? ' ORDER BY articles.created DESC' : '';
+      const order = sortCreatedDesc ? ' ORDER BY created DESC' : '';
       const n = values.length;
       const [page, count] = await Promise.all([
         pool.query<ArticleRow>({ name: `page_${n}_${order ? 's' : ''}`, text: `SELECT ${ARTICLE} FROM articles${cond}${order} LIMIT $${n + 1} OFFSET $${n + 2}`, values: [...values, limit, offset] }),
