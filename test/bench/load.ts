@@ -12,10 +12,18 @@ const TSX_LOADER = pathToFileURL(join(resolve(import.meta.dirname, '../..'), 'no
 export interface LoadJob {
   id: number;
   url: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   connections: number;
   duration: number;
+  /** Request paths used in turn, one per request (instead of `path`). */
+  paths?: string[];
+  /**
+   * Optimistic concurrency: the current ETag of each of `paths`. Every request sends its path's
+   * ETag as If-Match and takes the response's ETag as the next one; a path is never in flight on two
+   * connections at once (the next free one is taken), so no request races another on the same record.
+   */
+  etags?: Record<string, string>;
   /** Request bodies (JSON) used in turn, one per request. */
   bodies?: string[];
   /** Authorization headers used in turn, one per request. */
@@ -39,7 +47,21 @@ type LoadReply = { id: number; result: LoadSummary } | { id: number; error: stri
 
 async function runLoad(job: LoadJob): Promise<LoadSummary> {
   let n = 0;
+  let cursor = 0;
   const headers: Record<string, string> = job.bodies ? { 'content-type': 'application/json' } : {};
+  const etags = job.etags ? new Map(Object.entries(job.etags)) : null;
+  const busy = new Set<string>();
+  const paths = job.paths ?? [job.path];
+  if (etags && paths.length <= job.connections) throw new Error(`etags: need more paths (${paths.length}) than connections (${job.connections})`);
+  const untracked = etags ? paths.find((p) => !etags.has(p)) : undefined;
+  if (untracked) throw new Error(`etags: no ETag for ${untracked}`);
+  /** The next path not in flight (only with etags: each path's requests are then one after another). */
+  const nextPath = (): string => {
+    for (;;) {
+      const path = paths[cursor++ % paths.length]!;
+      if (!etags || !busy.has(path)) return path;
+    }
+  };
   const r = await autocannon({
     url: job.url,
     connections: job.connections,
@@ -50,13 +72,30 @@ async function runLoad(job: LoadJob): Promise<LoadSummary> {
       {
         method: job.method,
         path: job.path,
-        setupRequest: (request) => {
+        setupRequest: (request, context) => {
           const i = n++;
-          const next = { ...request, method: job.method, path: job.path };
+          const path = nextPath();
+          const next = { ...request, method: job.method, path };
           if (job.bodies) next.body = job.bodies[i % job.bodies.length]!;
-          if (job.authorizations) next.headers = { ...headers, ...request.headers, authorization: job.authorizations[i % job.authorizations.length]! };
+          if (job.authorizations || etags) next.headers = { ...headers, ...request.headers };
+          if (job.authorizations) next.headers!['authorization'] = job.authorizations[i % job.authorizations.length]!;
+          if (etags) {
+            busy.add(path);
+            (context as { path?: string }).path = path;
+            next.headers!['if-match'] = etags.get(path)!;
+          }
           return next;
         },
+        ...(etags
+          ? {
+              onResponse: (_status: number, _body: string, context: object, resHeaders: Record<string, string | string[] | undefined> | undefined) => {
+                const path = (context as { path?: string }).path;
+                if (!path) return;
+                busy.delete(path);
+                for (const [name, value] of Object.entries(resHeaders ?? {})) if (name.toLowerCase() === 'etag') if (value !== undefined) etags.set(path, String(value));
+              },
+            }
+          : {}),
       },
     ],
   });

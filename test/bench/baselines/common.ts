@@ -1,22 +1,25 @@
 /**
- * What the hand-written baselines of `records.bench.ts` share: the Express app with the four
- * endpoints, PocketBase-shaped JSON, request parsing and validation. Each baseline file supplies a
- * `Store` (its SQL) and calls `serveBaseline`.
+ * What the hand-written baselines of `records.bench.ts` share: an Express 5 app with the endpoints
+ * the benchmark loads, PocketBase-shaped JSON, request parsing and validation. Each baseline file
+ * makes a `Store` (its SQL); the benchmark serves `baselineApp(store)` in its own process, next to
+ * Galley.
  *
  * The endpoints answer exactly the requests the benchmark sends (same paths as Galley):
- *   GET  /api/collections/articles/records/:id
- *   GET  /api/collections/articles/records?filter=(status='published' && views>100)&sort=-created&page=N&perPage=30
- *   GET  /api/collections/articles/records?expand=author&page=N&perPage=30
- *   POST /api/collections/articles/records   {"title","status","views","author"}
- * plus GET /health. They are not a filter-language implementation: a filter or sort of another shape
- * answers 400.
+ *   GET   /api/collections/articles/records/:id                                  (ETag header)
+ *   GET   /api/collections/articles/records?filter=(status='published')&sort=-created&page=N&perPage=30[&skipTotal=1][&expand=author]
+ *   POST  /api/collections/articles/records       {"title","status","views","author"}
+ *   PATCH /api/collections/articles/records/:id   {"title","views"} with If-Match: "<etag>"
+ * They are not a filter-language implementation: a filter or sort of another shape answers 400.
  *
- * Environment (set by the benchmark): BENCH_DB_URL (sqlite:<path> or postgres://…), BENCH_POOL_MAX,
- * BENCH_ARTICLES_ID, BENCH_AUTHORS_ID (collection ids for `collectionId`).
- * On listen the process prints `BASELINE_LISTENING <port>` on stdout (it listens on port 0).
+ * What they do, like Galley: the list runs the page query and (without skipTotal) a `count(*)` with
+ * the same WHERE, concurrently; expand is one more query for the page's authors; POST validates the
+ * body against the collection file (the author's existence is the database's foreign key, as in
+ * Galley's schema) and returns the stored row; PATCH validates, then updates with an optimistic
+ * check on the record version Galley keeps (`_galley_version`, the ETag), answering 412 on a stale
+ * If-Match and sending the new ETag.
  */
 import { randomInt } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 
 /** An `articles` row as the store returns it: dates already in PocketBase text form. */
 export interface ArticleRow {
@@ -27,6 +30,8 @@ export interface ArticleRow {
   author: string | null;
   created: string;
   updated: string;
+  /** Galley's record version (GET one, POST, PATCH: for the ETag). */
+  _galley_version?: number | string;
 }
 
 export interface AuthorRow {
@@ -38,33 +43,34 @@ export interface AuthorRow {
 }
 
 export interface ListQuery {
-  /** `status = ? AND views > ?` when set. */
-  where: { status: string; minViews: number } | null;
+  /** `status = ?` when set. */
+  where: { status: string } | null;
   /** ORDER BY created DESC when true; no ORDER BY otherwise (PocketBase has no default order). */
   sortCreatedDesc: boolean;
   limit: number;
   offset: number;
+  /** Whether to run the count query. */
+  total: boolean;
 }
+
+/** The validated fields of a PATCH: only those the client sent. */
+export type ArticleChanges = Partial<Pick<ArticleRow, 'title' | 'status' | 'views' | 'author'>> & { updated: string };
 
 export interface Store {
   getArticle(id: string): Promise<ArticleRow | undefined>;
-  /** The page and the total count of rows matching `where`. */
-  listArticles(query: ListQuery): Promise<{ rows: ArticleRow[]; total: number }>;
+  /** The page and (when `query.total`) the count of rows matching `where`, else null. */
+  listArticles(query: ListQuery): Promise<{ rows: ArticleRow[]; total: number | null }>;
   authorsByIds(ids: string[]): Promise<AuthorRow[]>;
-  /** Inserts and returns the stored row. */
-  createArticle(row: ArticleRow): Promise<ArticleRow>;
+  /** Inserts and returns the stored row (with its version). */
+  createArticle(row: ArticleRow & { _galley_version: number }): Promise<ArticleRow>;
+  /**
+   * Applies `changes` and bumps the version, when the row has version `expected` (any version when
+   * null); returns the stored row, or undefined when no row matched.
+   */
+  updateArticle(id: string, changes: ArticleChanges, expected: number | null): Promise<ArticleRow | undefined>;
+  /** Whether the row exists (after a failed conditional update: 412 or 404). */
+  articleExists(id: string): Promise<boolean>;
   close(): Promise<void>;
-}
-
-export interface BaselineEnv {
-  dbUrl: string;
-  poolMax: number;
-}
-
-export function baselineEnv(): BaselineEnv {
-  const dbUrl = process.env['BENCH_DB_URL'];
-  if (!dbUrl) throw new Error('BENCH_DB_URL is not set');
-  return { dbUrl, poolMax: Number(process.env['BENCH_POOL_MAX'] ?? 10) };
 }
 
 /** The SQLite file of a `sqlite:<path>` URL. */
@@ -75,8 +81,28 @@ export function sqliteFile(url: string): string {
 /** The same connection pragmas Galley sets (src/db/connect.ts). */
 export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'foreign_keys = ON', 'busy_timeout = 30000', 'synchronous = NORMAL'];
 
-/** PostgreSQL: a timestamptz column in PocketBase's text form, inside the SELECT. */
-export const pgDate = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS"Z"')`;
+/**
+ * PostgreSQL dates: the session runs in UTC (as Galley's) and a timestamptz arrives as text,
+ * `2024-01-02 03:04:05.6+00`, turned into PocketBase's `2024-01-02 03:04:05.600Z` in JS. (Not
+ * `to_char()` in the SELECT: PostgreSQL would compute it for every row an OFFSET skips too.)
+ */
+export function pgConnectionString(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set('options', `${u.searchParams.get('options') ?? ''} -c TimeZone=UTC`.trim());
+  return u.toString();
+}
+
+const PG_UTC_DATE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+const TIMESTAMPTZ_OID = 1184;
+
+/** pg's `types` option: timestamptz in PocketBase's text form, everything else as pg parses it. */
+export function pgTypesWithDates(builtin: { getTypeParser(oid: number, format?: 'text'): (value: string) => unknown }) {
+  const date = (value: string) => {
+    const m = PG_UTC_DATE.exec(value);
+    return m ? `${m[1]}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}Z` : new Date(value.replace(/([+-]\d{2})$/, '$1:00')).toISOString().replace('T', ' ');
+  };
+  return { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === TIMESTAMPTZ_OID ? date : builtin.getTypeParser(oid, format as 'text')) };
+}
 
 /** Now in PocketBase's date form `YYYY-MM-DD HH:MM:SS.mmmZ`. */
 export const nowText = () => new Date().toISOString().replace('T', ' ');
@@ -88,24 +114,19 @@ export function newId(): string {
   return id;
 }
 
-const ARTICLES_ID = process.env['BENCH_ARTICLES_ID'] ?? 'articles';
-const AUTHORS_ID = process.env['BENCH_AUTHORS_ID'] ?? 'authors';
+/** Galley's ETag of a version (src/records/read.ts etagOf). */
+export const etagOf = (version: number | string) => `"${Number(version).toString(36)}"`;
+
 const STATUSES = new Set(['', 'draft', 'published']);
-const FILTER = /^\(?\s*status\s*=\s*'([^']*)'\s*&&\s*views\s*>\s*(\d+)\s*\)?$/;
+const FILTER = /^\(?\s*status\s*=\s*'([^']*)'\s*\)?$/;
+const TRUE = new Set(['1', 'true', 't']);
+const FALSE = new Set(['0', 'false', 'f', '']);
 
-const articleJson = (r: ArticleRow) => ({
-  collectionId: ARTICLES_ID,
-  collectionName: 'articles',
-  id: r.id,
-  title: r.title,
-  status: r.status,
-  views: Number(r.views),
-  author: r.author ?? '',
-  created: r.created,
-  updated: r.updated,
-});
-
-const authorJson = (r: AuthorRow) => ({ collectionId: AUTHORS_ID, collectionName: 'authors', ...r });
+export interface BaselineOptions {
+  /** Collection ids, for `collectionId`. */
+  articlesId: string;
+  authorsId: string;
+}
 
 class HttpError extends Error {
   constructor(
@@ -135,36 +156,94 @@ function listQuery(req: Request): { query: ListQuery; page: number; perPage: num
   if (filter) {
     const m = FILTER.exec(filter);
     if (!m) throw badRequest();
-    where = { status: m[1]!, minViews: Number(m[2]) };
+    where = { status: m[1]! };
   }
   const sort = typeof q['sort'] === 'string' ? q['sort'].trim() : '';
   if (sort !== '' && sort !== '-created') throw badRequest();
   const expand = typeof q['expand'] === 'string' ? q['expand'].trim() : '';
   if (expand !== '' && expand !== 'author') throw badRequest();
-  return { query: { where, sortCreatedDesc: sort === '-created', limit: perPage, offset: (page - 1) * perPage }, page, perPage, expand: expand === 'author' };
+  const skip = typeof q['skipTotal'] === 'string' ? q['skipTotal'] : '';
+  if (!TRUE.has(skip) && !FALSE.has(skip)) throw badRequest();
+  return { query: { where, sortCreatedDesc: sort === '-created', limit: perPage, offset: (page - 1) * perPage, total: !TRUE.has(skip) }, page, perPage, expand: expand === 'author' };
 }
 
-/** Validates a create body the way the collection file says (title required ≤ 200, select values, integer views ≥ 0, relation id). */
-function articleFromBody(body: unknown): ArticleRow {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'Failed to create record.');
-  const b = body as Record<string, unknown>;
-  const errors: Record<string, { code: string; message: string }> = {};
-  const title = b['title'] === undefined || b['title'] === null ? '' : String(b['title']);
-  if (title === '') errors['title'] = { code: 'validation_required', message: 'Cannot be blank.' };
-  else if ([...title].length > 200) errors['title'] = { code: 'validation_max_text_constraint', message: 'Must be less than 200 character(s).' };
-  const status = b['status'] === undefined || b['status'] === null ? '' : String(b['status']);
-  if (!STATUSES.has(status)) errors['status'] = { code: 'validation_invalid_value', message: 'Invalid value ' + status + '.' };
-  const views = b['views'] === undefined || b['views'] === null || b['views'] === '' ? 0 : Number(b['views']);
-  if (!Number.isInteger(views) || views < 0) errors['views'] = { code: 'validation_invalid_number', message: 'Must be an integer ≥ 0.' };
-  const author = b['author'] === undefined || b['author'] === null ? '' : String(b['author']);
-  if (author !== '' && !/^[a-z0-9]{15}$/.test(author)) errors['author'] = { code: 'validation_missing_rel_records', message: 'Failed to find all relation records with the provided ids.' };
+type FieldErrors = Record<string, { code: string; message: string }>;
+
+/** Validates the fields of a body the way the collection file says (title required ≤ 200, select values, integer views ≥ 0, relation id). */
+function validFields(b: Record<string, unknown>, isNew: boolean, errors: FieldErrors): Partial<ArticleRow> {
+  const out: Partial<ArticleRow> = {};
+  if (isNew || 'title' in b) {
+    const title = b['title'] === undefined || b['title'] === null ? '' : String(b['title']);
+    if (title === '') errors['title'] = { code: 'validation_required', message: 'Cannot be blank.' };
+    else if ([...title].length > 200) errors['title'] = { code: 'validation_max_text_constraint', message: 'Must be less than 200 character(s).' };
+    out.title = title;
+  }
+  if (isNew || 'status' in b) {
+    const status = b['status'] === undefined || b['status'] === null ? '' : String(b['status']);
+    if (!STATUSES.has(status)) errors['status'] = { code: 'validation_invalid_value', message: 'Invalid value ' + status + '.' };
+    out.status = status;
+  }
+  if (isNew || 'views' in b) {
+    const views = b['views'] === undefined || b['views'] === null || b['views'] === '' ? 0 : Number(b['views']);
+    if (!Number.isInteger(views) || views < 0) errors['views'] = { code: 'validation_invalid_number', message: 'Must be an integer ≥ 0.' };
+    out.views = views;
+  }
+  if (isNew || 'author' in b) {
+    const author = b['author'] === undefined || b['author'] === null ? '' : String(b['author']);
+    if (author !== '' && !/^[a-z0-9]{15}$/.test(author)) errors['author'] = { code: 'validation_missing_rel_records', message: 'Failed to find all relation records with the provided ids.' };
+    out.author = author || null;
+  }
+  return out;
+}
+
+function bodyObject(body: unknown, failure: string): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, failure);
+  return body as Record<string, unknown>;
+}
+
+function articleFromBody(body: unknown): ArticleRow & { _galley_version: number } {
+  const errors: FieldErrors = {};
+  const fields = validFields(bodyObject(body, 'Failed to create record.'), true, errors);
   if (Object.keys(errors).length > 0) throw new HttpError(400, 'Failed to create record.', errors);
   const now = nowText();
-  return { id: newId(), title, status, views, author: author || null, created: now, updated: now };
+  return { id: newId(), title: fields.title!, status: fields.status!, views: fields.views!, author: fields.author ?? null, created: now, updated: now, _galley_version: randomInt(1, 2 ** 31) };
 }
 
-/** Builds the Express app over `store`, listens on an ephemeral port and prints it. */
-export function serveBaseline(store: Store): void {
+function changesFromBody(body: unknown): ArticleChanges {
+  const errors: FieldErrors = {};
+  const fields = validFields(bodyObject(body, 'Failed to update record.'), false, errors);
+  if (Object.keys(errors).length > 0) throw new HttpError(400, 'Failed to update record.', errors);
+  return { ...fields, updated: nowText() };
+}
+
+/** The version named by an If-Match header (one strong or weak ETag), null for none or `*`; 412 for anything else. */
+function expectedVersion(header: string | undefined): number | null {
+  if (header === undefined || header.trim() === '*') return null;
+  const m = /^\s*(?:W\/)?"([0-9a-z]+)"\s*$/.exec(header);
+  if (!m) throw new HttpError(412, 'The record was changed meanwhile.');
+  return parseInt(m[1]!, 36);
+}
+
+const missingRelation = (err: unknown, failure: string) =>
+  /foreign key/i.test(String((err as Error).message))
+    ? new HttpError(400, failure, { author: { code: 'validation_missing_rel_records', message: 'Failed to find all relation records with the provided ids.' } })
+    : err;
+
+/** The Express app over `store` (the bench listens on it). */
+export function baselineApp(store: Store, options: BaselineOptions): Express {
+  const articleJson = (r: ArticleRow) => ({
+    collectionId: options.articlesId,
+    collectionName: 'articles',
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    views: Number(r.views),
+    author: r.author ?? '',
+    created: r.created,
+    updated: r.updated,
+  });
+  const authorJson = (r: AuthorRow) => ({ collectionId: options.authorsId, collectionName: 'authors', id: r.id, name: r.name, email: r.email, created: r.created, updated: r.updated });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -175,7 +254,7 @@ export function serveBaseline(store: Store): void {
   app.get('/api/collections/articles/records/:id', async (req, res) => {
     const row = await store.getArticle(req.params['id'] as string);
     if (!row) throw new HttpError(404, "The requested resource wasn't found.");
-    res.json(articleJson(row));
+    res.set('ETag', etagOf(row._galley_version!)).json(articleJson(row));
   });
   app.get('/api/collections/articles/records', async (req, res) => {
     const { query, page, perPage, expand } = listQuery(req);
@@ -189,7 +268,7 @@ export function serveBaseline(store: Store): void {
         item['expand'] = author ? { author } : {};
       }
     }
-    res.json({ items, page, perPage, totalItems: total, totalPages: Math.ceil(total / perPage) });
+    res.json({ items, page, perPage, totalItems: total ?? -1, totalPages: total === null ? -1 : Math.ceil(total / perPage) });
   });
   app.post('/api/collections/articles/records', async (req, res) => {
     const row = articleFromBody(req.body);
@@ -197,13 +276,25 @@ export function serveBaseline(store: Store): void {
     try {
       stored = await store.createArticle(row);
     } catch (err) {
-      // The FK check is the database's: an unknown author id is a validation error, as in PocketBase.
-      if (/foreign key/i.test(String((err as Error).message))) {
-        throw new HttpError(400, 'Failed to create record.', { author: { code: 'validation_missing_rel_records', message: 'Failed to find all relation records with the provided ids.' } });
-      }
-      throw err;
+      throw missingRelation(err, 'Failed to create record.');
     }
-    res.json(articleJson(stored));
+    res.set('ETag', etagOf(stored._galley_version!)).json(articleJson(stored));
+  });
+  app.patch('/api/collections/articles/records/:id', async (req, res) => {
+    const id = req.params['id'] as string;
+    const expected = expectedVersion(req.header('if-match'));
+    const changes = changesFromBody(req.body);
+    let stored: ArticleRow | undefined;
+    try {
+      stored = await store.updateArticle(id, changes, expected);
+    } catch (err) {
+      throw missingRelation(err, 'Failed to update record.');
+    }
+    if (!stored) {
+      if (expected !== null && (await store.articleExists(id))) throw new HttpError(412, 'The record was changed meanwhile.');
+      throw new HttpError(404, "The requested resource wasn't found.");
+    }
+    res.set('ETag', etagOf(stored._galley_version!)).json(articleJson(stored));
   });
   app.use((_req, _res, next) => next(new HttpError(404, "The requested resource wasn't found.")));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
@@ -216,17 +307,5 @@ export function serveBaseline(store: Store): void {
     res.status(status).json({ data: {}, message: status >= 500 ? 'Something went wrong.' : String((err as Error).message), status });
   };
   app.use(onError);
-
-  const server = app.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    process.stdout.write(`BASELINE_LISTENING ${port}\n`);
-  });
-  const stop = () => {
-    server.close(() => void store.close().finally(() => process.exit(0)));
-    server.closeAllConnections();
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  return app;
 }
