@@ -117,10 +117,13 @@ function enableWal(conn: { pragma(sql: string, options?: { simple: boolean }): u
 
 /** PostgreSQL type OIDs whose text form Galley parses itself (dates keep PocketBase's format, -infinity stays zero). */
 const TIMESTAMPTZ_OID = 1184;
+const asText = (value: string) => value;
+/** pg's own parsers, looked up once: pg asks for a parser per column of every result (~9 per query). */
+let pgParsers: typeof pg.types | undefined;
 export const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === TIMESTAMPTZ_OID) return (value: string) => value;
-    return pgDriver().types.getTypeParser(oid, format as 'text');
+    if (oid === TIMESTAMPTZ_OID) return asText;
+    return (pgParsers ??= pgDriver().types).getTypeParser(oid, format as 'text');
   },
 };
 
