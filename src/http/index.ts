@@ -59,12 +59,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(securityHeaders);
   const custom = deps.records && deps.hooks ? customRoutesOf(deps.hooks, deps.records) : null;
   if (custom) app.use(custom.early);
+  // The records routes first: most requests are theirs, and no other router's paths overlap them.
+  if (deps.records) app.use(recordRoutes(deps.records));
   app.use(healthRoutes());
   if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   if (deps.openapi) app.use(openApiRoutes(deps.openapi));
   if (deps.records) {
     if (deps.auth) app.use(authRoutes(deps.records, deps.auth));
-    app.use(recordRoutes(deps.records));
     app.use(batchRoutes(deps.records));
     const files = deps.records.files;
     if (files) app.use(fileRoutes({ ...deps.records, files }));
