@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors/index.js';
 import { findFile, type Files, type FoundFile } from '../files/index.js';
 import { contentDisposition, etagOf, FILE_CACHE_CONTROL, FILE_CSP, notModified, parseRange } from '../files/download.js';
-import { detectType, SNIFF_BYTES } from '../files/mime.js';
+import { storedType } from '../files/mime.js';
 import { ensureThumb, thumbKey, thumbSize, type ThumbSize } from '../files/thumbs.js';
 import type { FileStorage, OpenedObject } from '../files/storage/types.js';
 import { authOf, handle, type RecordsHttpDeps } from './routes-records.js';
@@ -41,13 +41,12 @@ export function fileRoutes(deps: RecordsHttpDeps & { files: Files }): Router {
       if (!original) throw new AppError('not_found', 'The requested file wasn\u0027t found.');
       let file = original;
       try {
-        let mime = await typeOf(file);
+        let mime = await storedType(found.key, file);
         const size = thumbSize(found.field, queryString(req, 'thumb'), mime);
         const thumb = size ? await openThumb(storage, found, size, mime) : null;
         if (thumb) {
           await file.close();
-          file = thumb;
-          mime = await typeOf(thumb);
+          [file, mime] = [thumb.file, thumb.mime];
         }
         await serve(req, res, file, mime, found.name, deps.files);
       } finally {
@@ -62,18 +61,13 @@ export function fileRoutes(deps: RecordsHttpDeps & { files: Files }): Router {
   return router;
 }
 
-/** The opened object's type from its first bytes. */
-async function typeOf(file: OpenedObject): Promise<string> {
-  if (file.size === 0) return 'application/octet-stream';
-  return (await detectType(await file.head(SNIFF_BYTES))).mime;
-}
-
 /** The thumb of an image, made when missing; null when sharp cannot read the image (it downloads as itself, as in PocketBase). */
-async function openThumb(storage: FileStorage, found: FoundFile, size: ThumbSize, mime: string): Promise<OpenedObject | null> {
+async function openThumb(storage: FileStorage, found: FoundFile, size: ThumbSize, mime: string): Promise<{ file: OpenedObject; mime: string } | null> {
   const key = thumbKey(found.rt.collection.id, String(found.record['id']), found.name, size);
   try {
     await ensureThumb(storage, found.key, key, size, mime);
-    return await storage.open(key);
+    const thumb = await storage.open(key);
+    return thumb && { file: thumb, mime: await storedType(key, thumb) };
   } catch {
     return null;
   }
