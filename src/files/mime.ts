@@ -23,6 +23,26 @@ export async function detectType(head: Buffer): Promise<Detected> {
   return { mime: 'application/octet-stream', ext: '' };
 }
 
+/** How many stored objects' types are remembered (~100 bytes each). */
+const KNOWN_TYPES = 10_000;
+const knownTypes = new Map<string, string>();
+
+/**
+ * The type of a stored object, sniffed once per key, size and date: stored files do not change
+ * under their random names, and sniffing (file-type, then the text check) was ~0.15 ms of the
+ * ~1.3 ms of CPU a 10 KB download took (issue 13). The oldest entry goes past KNOWN_TYPES.
+ */
+export async function storedType(key: string, file: { size: number; modified: Date; head(n: number): Promise<Buffer> }): Promise<string> {
+  if (file.size === 0) return 'application/octet-stream';
+  const id = `${key}\0${file.size}\0${file.modified.getTime()}`;
+  const known = knownTypes.get(id);
+  if (known) return known;
+  const { mime } = await detectType(await file.head(SNIFF_BYTES));
+  if (knownTypes.size >= KNOWN_TYPES) knownTypes.delete(knownTypes.keys().next().value!);
+  knownTypes.set(id, mime);
+  return mime;
+}
+
 function looksLikeText(head: Buffer): boolean {
   if (head.length === 0) return true;
   if (head.includes(0)) return false;

@@ -3,6 +3,7 @@ import type { RecordWrite, StageHandlers, WriteAction, WritePlugin } from '../re
 import { toFileNames } from '../records/input.js';
 import type { Collection } from '../schema/index.js';
 import { isSafeName } from './names.js';
+import { heldUpload } from './spool.js';
 import { fileFields, partField } from './upload.js';
 import type { FileStorage } from './storage/types.js';
 
@@ -41,7 +42,7 @@ export class FilesPlugin implements WritePlugin {
         for (const upload of this.kept(w)) {
           const key = fileKey(w.rt.collection.id, String(w.record['id']), upload.name);
           keys.push(key);
-          await this.storage().put(key, upload.path, upload.mimeType);
+          await this.storage().put(key, heldUpload(upload.path) ?? upload.path, upload.mimeType);
         }
       },
       rolledBack: async (w) => {

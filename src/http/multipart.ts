@@ -37,6 +37,8 @@ export function readMultipart(req: Request, limit: number, spool: UploadSpool | 
       reject(new AppError('invalid_body', INVALID_FORMAT, {}, { cause: err })); // e.g. no boundary
       return;
     }
+    // An absent length (chunked) is NaN: such a body is never held in memory.
+    spool?.expectBody(Number(req.headers['content-length'] ?? NaN));
     const values = new Map<string, string[]>();
     const add = (key: string, value: string) => (values.get(key) ?? values.set(key, []).get(key)!).push(value);
     const pending: Promise<UploadedFile | null>[] = [];

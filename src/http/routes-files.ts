@@ -1,11 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors/index.js';
-import { findFile, type Files } from '../files/index.js';
+import { findFile, type Files, type FoundFile } from '../files/index.js';
 import { contentDisposition, etagOf, FILE_CACHE_CONTROL, FILE_CSP, notModified, parseRange } from '../files/download.js';
-import { detectType, SNIFF_BYTES } from '../files/mime.js';
-import { ensureThumb, thumbKey, thumbSize } from '../files/thumbs.js';
-import type { FileStorage } from '../files/storage/types.js';
+import { storedType } from '../files/mime.js';
+import { ensureThumb, thumbKey, thumbSize, type ThumbSize } from '../files/thumbs.js';
+import type { FileStorage, OpenedObject } from '../files/storage/types.js';
 import { authOf, handle, type RecordsHttpDeps } from './routes-records.js';
 import { queryString } from './request-info.js';
 import { inFlightOf } from './in-flight.js';
@@ -37,21 +37,21 @@ export function fileRoutes(deps: RecordsHttpDeps & { files: Files }): Router {
       const found = await findFile(records(), collection, record, filename, queryString(req, 'token'));
       if (!found) throw new AppError('not_found', 'The requested file wasn\u0027t found.');
       const storage = deps.files.storage;
-      let key = found.key;
-      let mime = await sniff(storage, key);
-      if (mime === null) throw new AppError('not_found', 'The requested file wasn\u0027t found.');
-      const size = thumbSize(found.field, queryString(req, 'thumb'), mime);
-      if (size) {
-        const thumb = thumbKey(found.rt.collection.id, String(found.record['id']), found.name, size);
-        try {
-          await ensureThumb(storage, key, thumb, size, mime);
-          const thumbMime = await sniff(storage, thumb);
-          if (thumbMime) [key, mime] = [thumb, thumbMime];
-        } catch {
-          // An image sharp cannot read still downloads as itself, as in PocketBase.
+      const original = await storage.open(found.key);
+      if (!original) throw new AppError('not_found', 'The requested file wasn\u0027t found.');
+      let file = original;
+      try {
+        let mime = await storedType(found.key, file);
+        const size = thumbSize(found.field, queryString(req, 'thumb'), mime);
+        const thumb = size ? await openThumb(storage, found, size, mime) : null;
+        if (thumb) {
+          await file.close();
+          [file, mime] = [thumb.file, thumb.mime];
         }
+        await serve(req, res, file, mime, found.name, deps.files);
+      } finally {
+        await file.close();
       }
-      await serve(req, res, storage, key, mime, found.name, deps.files);
     } catch (err) {
       next(err);
     } finally {
@@ -61,21 +61,19 @@ export function fileRoutes(deps: RecordsHttpDeps & { files: Files }): Router {
   return router;
 }
 
-/** The stored object's type from its first bytes; null when it is not there. */
-async function sniff(storage: FileStorage, key: string): Promise<string | null> {
-  const stat = await storage.stat(key);
-  if (!stat) return null;
-  if (stat.size === 0) return 'application/octet-stream';
-  const head = await storage.read(key, { start: 0, end: Math.min(stat.size, SNIFF_BYTES) - 1 });
-  if (!head) return null;
-  const chunks: Buffer[] = [];
-  for await (const c of head) chunks.push(c as Buffer);
-  return (await detectType(Buffer.concat(chunks))).mime;
+/** The thumb of an image, made when missing; null when sharp cannot read the image (it downloads as itself, as in PocketBase). */
+async function openThumb(storage: FileStorage, found: FoundFile, size: ThumbSize, mime: string): Promise<{ file: OpenedObject; mime: string } | null> {
+  const key = thumbKey(found.rt.collection.id, String(found.record['id']), found.name, size);
+  try {
+    await ensureThumb(storage, found.key, key, size, mime);
+    const thumb = await storage.open(key);
+    return thumb && { file: thumb, mime: await storedType(key, thumb) };
+  } catch {
+    return null;
+  }
 }
 
-async function serve(req: Request, res: Response, storage: FileStorage, key: string, mime: string, name: string, files: Files): Promise<void> {
-  const stat = await storage.stat(key);
-  if (!stat) throw new AppError('not_found', 'The requested file wasn\u0027t found.');
+async function serve(req: Request, res: Response, stat: OpenedObject, mime: string, name: string, files: Files): Promise<void> {
   const etag = etagOf(stat);
   res.removeHeader('X-Frame-Options');
   res.setHeader('Content-Security-Policy', FILE_CSP);
@@ -104,8 +102,8 @@ async function serve(req: Request, res: Response, storage: FileStorage, key: str
     res.end();
     return;
   }
-  const body = await storage.read(key, range);
-  if (!body) throw new AppError('not_found');
-  await pipeline(body, res).catch(() => {}); // a client that hung up mid-download is no error
+  const body = await stat.body(range);
+  if (Buffer.isBuffer(body)) res.end(body);
+  else await pipeline(body, res).catch(() => {}); // a client that hung up mid-download is no error
   files.plugin.metrics?.downloaded(length);
 }

@@ -86,6 +86,20 @@ describe.each(DIALECTS)('file downloads (%s)', (dialect) => {
     expect(bad.headers['content-range']).toBe(`bytes */${text.length}`);
   });
 
+  it('a file bigger than one read (streamed from its open file): whole, ranged, HEAD', async () => {
+    const bytes = Buffer.alloc(200 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251;
+    const big = await pb.collection('docs').create({ title: 'big', file: new File([bytes], 'big.bin') });
+    const at = `/api/files/docs/${big.id}/${String(big['file'])}`;
+    const whole = await request(t.http).get(at).buffer(true).parse(binary).expect(200);
+    expect(Buffer.compare(whole.body as Buffer, bytes)).toBe(0);
+    expect(whole.headers['content-length']).toBe(String(bytes.length));
+    const part = await request(t.http).get(at).set('Range', 'bytes=70000-140000').buffer(true).parse(binary).expect(206);
+    expect(Buffer.compare(part.body as Buffer, bytes.subarray(70000, 140001))).toBe(0);
+    const head = await request(t.http).head(at).expect(200);
+    expect(head.headers['content-length']).toBe(String(bytes.length));
+  });
+
   it('conditional requests: If-None-Match and If-Modified-Since answer 304', async () => {
     const name = String(doc['file']);
     const first = await request(t.http).get(url(name)).expect(200);

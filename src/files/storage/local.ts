@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm, stat, unlink, writeFile, rename } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rm, stat, unlink, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ByteRange, FileStorage, StoredObject } from './types.js';
+import { LocalObject } from './opened.js';
+import type { ByteRange, FileStorage, OpenedObject, StoredObject } from './types.js';
 
 /**
  * Files under `<data>/storage`, one file per key (PocketBase's layout, so a copied
@@ -20,9 +21,12 @@ export class LocalStorage implements FileStorage {
     return join(this.root, ...parts);
   }
 
-  async put(key: string, source: string): Promise<void> {
+  async put(key: string, source: string | Buffer): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
+    // Written in place, not aside and renamed: no reader can ask for it before the record that
+    // names it commits. A retried transaction writes it again ('w').
+    if (Buffer.isBuffer(source)) return writeFile(target, source);
     // A hard link costs nothing and leaves the spooled upload for a retried transaction; across
     // file systems (or where links are refused) the bytes are copied.
     try {
@@ -51,6 +55,24 @@ export class LocalStorage implements FileStorage {
     } catch {
       return null;
     }
+  }
+
+  async open(key: string): Promise<OpenedObject | null> {
+    let handle;
+    try {
+      handle = await open(this.path(key), 'r');
+    } catch {
+      return null; // missing, or an invalid key: as stat()
+    }
+    try {
+      const s = await handle.stat();
+      if (s.isFile()) return new LocalObject(handle, s.size, s.mtime);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    await handle.close();
+    return null;
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable | null> {

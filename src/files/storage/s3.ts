@@ -3,7 +3,8 @@ import { stat as statFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Config } from '../../config/index.js';
-import type { ByteRange, FileStorage, StoredObject } from './types.js';
+import { openByStat } from './opened.js';
+import type { ByteRange, FileStorage, OpenedObject, StoredObject } from './types.js';
 
 /** The bucket and credentials, as the config validated them at start (GALLEY_S3_*). */
 export type S3Options = S3Config;
@@ -38,7 +39,8 @@ export class S3Storage implements FileStorage {
     return this.client;
   }
 
-  async put(key: string, source: string, contentType: string): Promise<void> {
+  async put(key: string, source: string | Buffer, contentType: string): Promise<void> {
+    if (Buffer.isBuffer(source)) return this.putBuffer(key, source, contentType);
     const { sdk, s3 } = await this.connect();
     const { size } = await statFile(source);
     // Streamed from the spooled file: memory stays flat whatever the size.
@@ -59,6 +61,10 @@ export class S3Storage implements FileStorage {
       if (missing(err)) return null;
       throw err;
     }
+  }
+
+  open(key: string): Promise<OpenedObject | null> {
+    return openByStat(this, key);
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable | null> {
